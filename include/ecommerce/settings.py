@@ -1,0 +1,72 @@
+"""Every default of the pipeline, in one place.
+
+What a deployment changes lives in Airflow: connections (``webhdfs_default`` for the NameNode's
+HTTP address and the pipeline's HDFS user, ``spark_default`` for the Spark master), variables
+(``ecommerce_hdfs_uri``, ``ecommerce_landing_dir``, ``ecommerce_reports_dir``) and DAG params
+(thresholds). This module names them and holds their defaults; nothing else spells them out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+# --- Airflow connections -----------------------------------------------------------------------
+WEBHDFS_CONN_ID = "webhdfs_default"
+"""NameNode HTTP (WebHDFS and JMX) address; its login is the HDFS user the pipeline acts as."""
+SPARK_CONN_ID = "spark_default"
+"""Spark master (``local[*]``, ``spark://host:7077``, ``yarn``...)."""
+
+# --- Airflow variables and their defaults ----------------------------------------------------
+HDFS_URI_VARIABLE = "ecommerce_hdfs_uri"
+DEFAULT_HDFS_URI = "hdfs://127.0.0.1:8020"
+"""``fs.defaultFS`` of the cluster, as the Spark job must address it."""
+
+LANDING_DIR_VARIABLE = "ecommerce_landing_dir"
+DEFAULT_LANDING_DIR = PROJECT_ROOT / "include" / "data" / "landing"
+"""Where collectors drop a day's files: ``<landing>/YYYY/MM/DD/*.csv[.gz]``."""
+
+REPORTS_DIR_VARIABLE = "ecommerce_reports_dir"
+DEFAULT_REPORTS_DIR = PROJECT_ROOT / "reports"
+"""Local copy of the reports, for people who do not browse HDFS."""
+
+# --- HDFS layout (roots; partition sub-paths come from include.ecommerce.partitions) ---------
+RAW_ROOT = "/user/data/raw/ecommerce"
+PROCESSED_ROOT = "/user/data/processed/ecommerce"
+REPORTS_ROOT = "/user/data/reports/ecommerce"
+PIPELINE_ROOTS: tuple[str, ...] = (RAW_ROOT, PROCESSED_ROOT, REPORTS_ROOT)
+"""Folders the pipeline's HDFS user owns (created by stack/hdfs.sh or a cluster admin)."""
+
+# --- The Spark job ------------------------------------------------------------------------------
+SPARK_JOB_PATH = PROJECT_ROOT / "spark_jobs" / "ecommerce_etl.py"
+SPARK_DRIVER_MEMORY = "1g"
+"""Enough at 5M rows a day: nothing collects raw rows to the driver."""
+
+# --- DAG params (thresholds) and their defaults ------------------------------------------------
+DEFAULT_MIN_LIVE_DATANODES = 1
+DEFAULT_MIN_FREE_BYTES = 1 * 1024**3
+DEFAULT_MAX_REJECT_RATIO = 0.05
+"""Share of rejected raw rows above which a day is not published."""
+
+
+@dataclass(frozen=True)
+class PipelineLocations:
+    """Deployment-specific locations, resolved from Airflow variables at task run time."""
+
+    hdfs_uri: str
+    landing_dir: Path
+    reports_dir: Path
+
+
+def load_locations() -> PipelineLocations:
+    """Read the variables (inside a task: this touches Airflow's metadata, not for parse time)."""
+    from airflow.sdk import Variable
+
+    return PipelineLocations(
+        hdfs_uri=Variable.get(HDFS_URI_VARIABLE, default=DEFAULT_HDFS_URI).rstrip("/"),
+        landing_dir=Path(Variable.get(LANDING_DIR_VARIABLE, default=str(DEFAULT_LANDING_DIR))),
+        reports_dir=Path(Variable.get(REPORTS_DIR_VARIABLE, default=str(DEFAULT_REPORTS_DIR))),
+    )
+

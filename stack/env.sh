@@ -1,0 +1,67 @@
+# shellcheck shell=bash
+# Sourced by every script of the local stack (and by the Makefile through stack/run.sh):
+# where things live, which Java runs Hadoop and Spark, and how Airflow finds the project.
+# Every value may be overridden from the environment.
+
+PROJECT_ROOT="${PROJECT_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}"
+RUNTIME_DIR="${RUNTIME_DIR:-$PROJECT_ROOT/.runtime}"
+VENV="${VENV:-$PROJECT_ROOT/.venv}"
+export PROJECT_ROOT RUNTIME_DIR VENV
+
+die() { echo "error: $*" >&2; exit 1; }
+
+# --- Java 17 -------------------------------------------------------------------------------
+# Hadoop 3.5 and Spark 4.3 are built and tested on Java 17; newer JDKs (this machine also has a
+# Temurin 25) break Hadoop's security code. Use $JAVA_HOME when it is a 17, else look for one.
+java_major() {  # prints the major version of the java binary in $1/bin
+  "$1/bin/java" -version 2>&1 | awk -F'"' '/version/ {split($2, v, "."); print v[1]; exit}'
+}
+select_java17() {
+  local candidate
+  if [ -n "${JAVA_HOME:-}" ] && [ -x "$JAVA_HOME/bin/java" ] && [ "$(java_major "$JAVA_HOME")" = "17" ]; then
+    return 0
+  fi
+  for candidate in /usr/lib/jvm/java-17-openjdk-amd64 /usr/lib/jvm/java-17-openjdk-arm64 \
+                   /usr/lib/jvm/java-17-openjdk /usr/lib/jvm/*17*; do
+    if [ -x "$candidate/bin/java" ] && [ "$(java_major "$candidate")" = "17" ]; then
+      JAVA_HOME="$candidate"
+      return 0
+    fi
+  done
+  die "Java 17 is required for Hadoop and Spark, but none was found (JAVA_HOME='${JAVA_HOME:-}'). Install it (Debian: apt-get install openjdk-17-jdk-headless) or set JAVA_HOME to a JDK 17."
+}
+select_java17
+export JAVA_HOME
+export PATH="$VENV/bin:$JAVA_HOME/bin:$PATH"
+
+# --- Spark ---------------------------------------------------------------------------------
+export SPARK_LOCAL_IP="${SPARK_LOCAL_IP:-127.0.0.1}"
+export PYSPARK_PYTHON="${PYSPARK_PYTHON:-$VENV/bin/python}"
+export PYSPARK_DRIVER_PYTHON="${PYSPARK_DRIVER_PYTHON:-$VENV/bin/python}"
+
+# --- Ports of the local stack (must agree with include/ecommerce/settings.py) ---------------
+export HDFS_NAMENODE_RPC_PORT="${HDFS_NAMENODE_RPC_PORT:-8020}"
+export HDFS_NAMENODE_HTTP_PORT="${HDFS_NAMENODE_HTTP_PORT:-9870}"
+export SPARK_MASTER_PORT="${SPARK_MASTER_PORT:-7077}"
+export AIRFLOW_API_PORT="${AIRFLOW_API_PORT:-8080}"
+
+# The HDFS user the pipeline writes as: it owns /user/data/*; it is not the HDFS superuser.
+export PIPELINE_HDFS_USER="${PIPELINE_HDFS_USER:-airflow}"
+
+# --- Airflow (local, SQLite) ---------------------------------------------------------------
+export AIRFLOW_HOME="${AIRFLOW_HOME:-$RUNTIME_DIR/airflow}"
+export AIRFLOW__CORE__DAGS_FOLDER="${AIRFLOW__CORE__DAGS_FOLDER:-$PROJECT_ROOT/dags}"
+export AIRFLOW__CORE__LOAD_EXAMPLES="${AIRFLOW__CORE__LOAD_EXAMPLES:-False}"
+export AIRFLOW__CORE__EXECUTOR="${AIRFLOW__CORE__EXECUTOR:-LocalExecutor}"
+# Two cores: a handful of task processes, not Airflow's default 32.
+export AIRFLOW__CORE__PARALLELISM="${AIRFLOW__CORE__PARALLELISM:-4}"
+export AIRFLOW__CORE__MAX_ACTIVE_TASKS_PER_DAG="${AIRFLOW__CORE__MAX_ACTIVE_TASKS_PER_DAG:-4}"
+export AIRFLOW__SCHEDULER__MIN_FILE_PROCESS_INTERVAL="${AIRFLOW__SCHEDULER__MIN_FILE_PROCESS_INTERVAL:-5}"
+export AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL="${AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL:-10}"
+export AIRFLOW__API__PORT="$AIRFLOW_API_PORT"
+export AIRFLOW__CORE__EXECUTION_API_SERVER_URL="${AIRFLOW__CORE__EXECUTION_API_SERVER_URL:-http://127.0.0.1:$AIRFLOW_API_PORT/execution/}"
+export AIRFLOW__API__BASE_URL="${AIRFLOW__API__BASE_URL:-http://127.0.0.1:$AIRFLOW_API_PORT}"
+export AIRFLOW_CONN_SPARK_DEFAULT="${AIRFLOW_CONN_SPARK_DEFAULT:-{\"conn_type\": \"spark\", \"host\": \"local[*]\"}}"
+export AIRFLOW_CONN_WEBHDFS_DEFAULT="${AIRFLOW_CONN_WEBHDFS_DEFAULT:-webhdfs://$PIPELINE_HDFS_USER@127.0.0.1:$HDFS_NAMENODE_HTTP_PORT}"
+export AIRFLOW_VAR_ECOMMERCE_HDFS_URI="${AIRFLOW_VAR_ECOMMERCE_HDFS_URI:-hdfs://127.0.0.1:$HDFS_NAMENODE_RPC_PORT}"
+export PYTHONPATH="$PROJECT_ROOT${PYTHONPATH:+:$PYTHONPATH}"
