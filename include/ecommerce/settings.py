@@ -8,6 +8,7 @@ HTTP address and the pipeline's HDFS user, ``spark_default`` for the Spark maste
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,6 +40,19 @@ REPORTS_ROOT = "/user/data/reports/ecommerce"
 PIPELINE_ROOTS: tuple[str, ...] = (RAW_ROOT, PROCESSED_ROOT, REPORTS_ROOT)
 """Folders the pipeline's HDFS user owns (created by stack/hdfs.sh or a cluster admin)."""
 
+PROCESSED_ASSET_NAME = "ecommerce_processed_partitions"
+
+
+def processed_asset_uri() -> str:
+    """URI of the Asset a validated day updates (events carry ``{"partition_date": ...}``).
+
+    An Asset is declared at parse time, when reading a Variable from the metadata database is
+    unwelcome; the variable's environment form (``AIRFLOW_VAR_ECOMMERCE_HDFS_URI``) is free.
+    """
+    filesystem = os.environ.get(f"AIRFLOW_VAR_{HDFS_URI_VARIABLE.upper()}", DEFAULT_HDFS_URI)
+    return f"{filesystem.rstrip('/')}{PROCESSED_ROOT}"
+
+
 # --- The Spark job ------------------------------------------------------------------------------
 SPARK_JOB_PATH = PROJECT_ROOT / "spark_jobs" / "ecommerce_etl.py"
 SPARK_DRIVER_MEMORY = "1g"
@@ -69,4 +83,3 @@ def load_locations() -> PipelineLocations:
         landing_dir=Path(Variable.get(LANDING_DIR_VARIABLE, default=str(DEFAULT_LANDING_DIR))),
         reports_dir=Path(Variable.get(REPORTS_DIR_VARIABLE, default=str(DEFAULT_REPORTS_DIR))),
     )
-

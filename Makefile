@@ -1,0 +1,79 @@
+# The project's commands. Everything a fresh machine needs is installed from here:
+#   make demo   set everything up and run the DAG for 2026-02-14, printing the report
+#   make test   the whole test suite (starts the local HDFS it needs)
+#   make stop   stop every service the project started
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+UV_VERSION := 0.13.8
+RUN := stack/run.sh
+DEMO_DATE ?= 2026-02-14
+PYTEST_ARGS ?=
+
+.PHONY: help venv lock hdfs-up hdfs-down spark-up spark-down airflow-db airflow-up airflow-down \
+        demo test lint format bench stop clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
+
+$(VENV)/.synced: requirements-dev.lock
+	@$(PYTHON) -c 'import sys; sys.exit(0 if (3, 11) <= sys.version_info[:2] < (3, 13) else "error: Python 3.11 or 3.12 is required (Airflow 3.3 and the HDFS provider need 3.11+), found " + sys.version.split()[0])'
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	$(VENV)/bin/uv pip sync --quiet --python $(VENV)/bin/python requirements-dev.lock
+	@touch $@
+
+venv: $(VENV)/.synced ## create .venv with the locked dependencies
+
+lock: ## re-resolve requirements*.lock from pyproject.toml (needs uv)
+	uv pip compile pyproject.toml --universal --python-version 3.11 --excludes lock-excludes.txt -o requirements.lock -q
+	uv pip compile pyproject.toml --extra dev --universal --python-version 3.11 --excludes lock-excludes.txt -o requirements-dev.lock -q
+
+hdfs-up: venv ## start the local HDFS (NameNode + DataNode on 127.0.0.1)
+	stack/hdfs.sh start
+
+hdfs-down: ## stop the local HDFS
+	stack/hdfs.sh stop
+
+spark-up: venv ## start a local Spark standalone master and worker
+	stack/spark-standalone.sh start
+
+spark-down: ## stop the Spark standalone master and worker
+	stack/spark-standalone.sh stop
+
+airflow-db: venv
+	@$(RUN) airflow db migrate > /dev/null
+
+airflow-up: hdfs-up airflow-db ## start the Airflow UI, scheduler and dag-processor; print address and password
+	stack/airflow.sh start
+
+airflow-down: ## stop the local Airflow processes
+	stack/airflow.sh stop
+
+demo: hdfs-up airflow-db ## run the DAG for $(DEMO_DATE) with `airflow dags test` and print the report
+	$(RUN) airflow dags test ecommerce_daily $(DEMO_DATE)
+	@$(RUN) python -m include.ecommerce.show_report $(DEMO_DATE)
+
+test: hdfs-up airflow-db ## run the whole test suite
+	$(RUN) python -m pytest $(PYTEST_ARGS)
+
+lint: venv ## ruff check and format check
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: venv ## apply ruff fixes and formatting
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+bench: hdfs-up ## benchmarks (not part of make test): prints the comparison tables
+	$(RUN) python -m benchmarks.run
+
+stop: ## stop every service the project started
+	-stack/airflow.sh stop
+	-stack/spark-standalone.sh stop
+	-stack/hdfs.sh stop
+
+clean: stop ## stop everything and delete runtime data (HDFS contents, Airflow DB, logs)
+	rm -rf .runtime reports

@@ -1,0 +1,112 @@
+"""
+### E-commerce daily pipeline
+
+For one day of clickstream logs (the **partition date**):
+
+1. `check_hdfs_health`: the NameNode is operational, not in safe mode, has enough live
+   DataNodes and free space (params `min_live_datanodes`, `min_free_bytes`).
+2. `upload_raw_logs`: the day's landing files (`<landing>/YYYY/MM/DD/*.csv[.gz]`) replace
+   `/user/data/raw/ecommerce/YYYY/MM/DD/` through WebHDFS.
+3. `spark_etl`: `spark_jobs/ecommerce_etl.py` through `spark-submit` writes the tables to
+   `/user/data/processed/ecommerce/YYYY/MM/DD/<table>/`, then `_SUCCESS`. Rows that break the
+   data contract are kept in the `rejected` table; above `max_reject_ratio` the day is not
+   published.
+4. `validate_outputs`: waits for `_SUCCESS`, then checks every table's schema and the
+   cross-table totals; a broken partition fails at once.
+5. `generate_report`: the daily report, in the task log and at
+   `/user/data/reports/ecommerce/YYYY/MM/DD/report.txt`.
+
+**Which day?** The logical date's calendar day (UTC). The scheduled run at 00:30 UTC processes
+the day that just ended; a trigger or backfill for 2026-02-14 processes 2026-02-14. A run
+without a logical date needs the param `partition_date` (YYYY-MM-DD).
+
+**Settings**: connections `webhdfs_default` (NameNode HTTP address; its login is the HDFS user)
+and `spark_default` (Spark master); variables `ecommerce_hdfs_uri`, `ecommerce_landing_dir`,
+`ecommerce_reports_dir`. Defaults: `include/ecommerce/settings.py`.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from airflow.providers.apache.spark.operators.spark_submit import SparkSubmitOperator
+from airflow.sdk import DAG, Asset, CronDataIntervalTimetable, Param, task
+
+from include.ecommerce import settings, tasks
+
+DAG_ID = "ecommerce_daily"
+
+with DAG(
+    dag_id=DAG_ID,
+    description="HDFS health -> raw upload -> Spark ETL -> validation -> daily report",
+    doc_md=__doc__,
+    # Data-interval timetable: a run's logical date is the start of the day it covers.
+    schedule=CronDataIntervalTimetable("30 0 * * *", timezone="UTC"),
+    start_date=datetime(2026, 2, 10, tzinfo=UTC),
+    catchup=False,  # history is loaded with `airflow backfill create`, on purpose
+    # One day at a time: each run is a Spark job that wants the machine's cores.
+    max_active_runs=1,
+    tags=["ecommerce", "hdfs", "spark", "daily"],
+    default_args={
+        "owner": "data-engineering",
+        "retries": 2,
+        "retry_delay": timedelta(minutes=1),
+        "retry_exponential_backoff": True,
+        "on_failure_callback": tasks.log_failure,
+    },
+    params={
+        "partition_date": Param(
+            None,
+            type=["null", "string"],
+            format="date",
+            description="YYYY-MM-DD. Only for runs without a logical date, or to override it.",
+        ),
+        "max_reject_ratio": Param(
+            settings.DEFAULT_MAX_REJECT_RATIO,
+            type="number",
+            minimum=0,
+            maximum=1,
+            description="Share of rejected raw rows above which the day is not published.",
+        ),
+        "min_live_datanodes": Param(settings.DEFAULT_MIN_LIVE_DATANODES, type="integer", minimum=1),
+        "min_free_bytes": Param(settings.DEFAULT_MIN_FREE_BYTES, type="integer", minimum=0),
+    },
+) as dag:
+    check_hdfs_health = task(tasks.check_hdfs_health, task_id="check_hdfs_health")()
+
+    upload_raw_logs = task(
+        tasks.upload_raw_logs, task_id="upload_raw_logs", multiple_outputs=True
+    )()
+
+    spark_etl = SparkSubmitOperator(
+        task_id="spark_etl",
+        conn_id=settings.SPARK_CONN_ID,
+        application=str(settings.SPARK_JOB_PATH),
+        name="ecommerce_etl",
+        application_args=[
+            "--date",
+            upload_raw_logs["partition_date"],
+            "--input",
+            upload_raw_logs["input_uri"],
+            "--output",
+            upload_raw_logs["output_uri"],
+            "--max-reject-ratio",
+            "{{ params.max_reject_ratio }}",
+        ],
+        env_vars={"HADOOP_USER_NAME": upload_raw_logs["hdfs_user"]},
+        driver_memory=settings.SPARK_DRIVER_MEMORY,
+        execution_timeout=timedelta(hours=2),
+    )
+
+    validate_outputs = task.sensor(
+        tasks.validate_outputs,
+        task_id="validate_outputs",
+        mode="reschedule",
+        poke_interval=30,
+        timeout=timedelta(hours=1).total_seconds(),
+        outlets=[Asset(name=settings.PROCESSED_ASSET_NAME, uri=settings.processed_asset_uri())],
+    )()
+
+    generate_report = task(tasks.generate_report, task_id="generate_report")()
+
+    check_hdfs_health >> upload_raw_logs >> spark_etl >> validate_outputs >> generate_report

@@ -1,0 +1,200 @@
+"""What each task of ``ecommerce_daily`` does, as plain functions of the Airflow context.
+
+The DAG file wires these together; the logic they call lives in the neighbouring modules.
+Imports of anything heavy (pyarrow, HdfsCLI, the providers' hooks) happen inside the functions,
+so parsing the DAG stays cheap.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from include.ecommerce import settings
+from include.ecommerce.partitions import (
+    PARTITION_DATE_PARAM,
+    Partition,
+    PartitionDateError,
+    hdfs_uri,
+    resolve_partition_date,
+)
+
+log = logging.getLogger(__name__)
+
+Context = Mapping[str, Any]
+
+
+def partition_of(context: Context) -> Partition:
+    """The day this run processes (rule: ``include.ecommerce.partitions``)."""
+    dag_run = context["dag_run"]
+    requested = (context.get("params") or {}).get(PARTITION_DATE_PARAM)
+    return Partition(resolve_partition_date(dag_run.logical_date, requested))
+
+
+def _fail(message: str) -> None:
+    """Fail the task at once, no retries: retrying cannot fix a wrong input or setting."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    raise AirflowFailException(message)
+
+
+def _partition_or_fail(context: Context) -> Partition:
+    try:
+        return partition_of(context)
+    except PartitionDateError as error:
+        _fail(str(error))
+        raise  # unreachable; keeps type checkers happy
+
+
+def _webhdfs_client():
+    from airflow.providers.apache.hdfs.hooks.webhdfs import WebHDFSHook
+
+    return WebHDFSHook(webhdfs_conn_id=settings.WEBHDFS_CONN_ID).get_conn()
+
+
+# --- check_hdfs_health -------------------------------------------------------------------------
+
+
+def check_hdfs_health(**context: Any) -> dict[str, Any]:
+    """Fail within seconds, naming each failed condition with its figures."""
+    from airflow.sdk import BaseHook
+
+    from include.ecommerce.hdfs_health import (
+        HdfsUnhealthyError,
+        HealthThresholds,
+        NameNodeUnreachableError,
+        check_hdfs_health,
+        namenode_http_addresses,
+    )
+
+    partition = _partition_or_fail(context)
+    params = context["params"]
+    connection = BaseHook.get_connection(settings.WEBHDFS_CONN_ID)
+    addresses = namenode_http_addresses(
+        connection.host, connection.port, bool(connection.extra_dejson.get("use_ssl"))
+    )
+    thresholds = HealthThresholds(
+        min_live_datanodes=int(params["min_live_datanodes"]),
+        min_free_bytes=int(params["min_free_bytes"]),
+    )
+    log.info("checking HDFS before processing %s", partition.iso)
+    try:
+        state = check_hdfs_health(addresses, thresholds)
+    except HdfsUnhealthyError as error:
+        _fail(str(error))
+    except NameNodeUnreachableError as error:
+        raise RuntimeError(str(error)) from None  # may be transient: let retries handle it
+    return {"namenode": state.address, "live_datanodes": state.live_datanodes}
+
+
+# --- upload_raw_logs --------------------------------------------------------------------------------
+
+
+def upload_raw_logs(**context: Any) -> dict[str, str]:
+    """Replace the raw partition with the landing files; hand the job its arguments."""
+    from include.ecommerce.upload import LandingFilesMissingError, landing_files, replace_partition
+
+    partition = _partition_or_fail(context)
+    locations = settings.load_locations()
+    landing_folder = partition.local_folder(locations.landing_dir)
+    try:
+        files = landing_files(landing_folder)
+    except LandingFilesMissingError as error:
+        _fail(f"{partition.iso}: {error}")
+    client = _webhdfs_client()
+    uploaded = replace_partition(client, files, partition.raw_partition)
+    log.info(
+        "uploaded %d file(s), %d bytes, to %s",
+        len(uploaded),
+        sum(item.size_bytes for item in uploaded),
+        partition.raw_partition,
+    )
+    return {
+        "partition_date": partition.iso,
+        "input_uri": hdfs_uri(locations.hdfs_uri, partition.raw_partition),
+        "output_uri": hdfs_uri(locations.hdfs_uri, partition.processed_partition),
+        "hdfs_user": client.user,
+    }
+
+
+# --- validate_outputs (a sensor) ---------------------------------------------------------------
+
+
+def validate_outputs(**context: Any) -> bool:
+    """False while ``_SUCCESS`` is missing (keep waiting); fails at once on a broken partition."""
+    from include.ecommerce.validation import (
+        OutputValidationError,
+        is_published,
+        partition_problems,
+        read_partition,
+    )
+
+    partition = _partition_or_fail(context)
+    client = _webhdfs_client()
+    if not is_published(client, partition.processed_partition):
+        log.info("%s is not published yet (no _SUCCESS)", partition.processed_partition)
+        return False
+    try:
+        problems = partition_problems(read_partition(client, partition.processed_partition))
+    except OutputValidationError as error:
+        problems = [str(error)]
+    if problems:
+        _fail(f"{len(problems)} problem(s) in the published partition: " + "; ".join(problems))
+    log.info("%s is published and valid", partition.processed_partition)
+    # Consumers of the processed-partition asset learn which day just became available.
+    for asset in context["task"].outlets:
+        context["outlet_events"][asset].extra = {"partition_date": partition.iso}
+    return True
+
+
+# --- generate_report --------------------------------------------------------------------------------
+
+
+def generate_report(**context: Any) -> str:
+    """Render the report, log it, store it in HDFS and in the local reports folder."""
+    from include.ecommerce.report import REPORT_FILE_NAME, render_text_report
+    from include.ecommerce.validation import read_partition
+
+    partition = _partition_or_fail(context)
+    client = _webhdfs_client()
+    contents = read_partition(client, partition.processed_partition)
+    report = render_text_report(partition.partition_date, contents.tables)
+    log.info("report for %s:\n%s", partition.iso, report)
+
+    report_path = f"{partition.report_partition}/{REPORT_FILE_NAME}"
+    client.makedirs(partition.report_partition)
+    client.write(report_path, data=report.encode("utf-8"), overwrite=True)
+    local_path = _store_locally(settings.load_locations().reports_dir, partition, report)
+    log.info("report stored at hdfs:%s and %s", report_path, local_path)
+    return report_path
+
+
+def _store_locally(reports_dir: Path, partition: Partition, report: str) -> Path:
+    from include.ecommerce.report import REPORT_FILE_NAME
+
+    folder = partition.local_folder(reports_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / REPORT_FILE_NAME
+    path.write_text(report, encoding="utf-8")
+    return path
+
+
+# --- failure callback ---------------------------------------------------------------------------
+
+
+def log_failure(context: Context) -> None:
+    """Say which date failed, in which task, and why: the line an on-call person greps for."""
+    task_instance = context.get("task_instance") or context.get("ti")
+    try:
+        day = partition_of(context).iso
+    except (PartitionDateError, KeyError, AttributeError):
+        day = "unknown date"
+    log.error(
+        "ecommerce_daily failed for %s in task %s (try %s): %s",
+        day,
+        getattr(task_instance, "task_id", "?"),
+        getattr(task_instance, "try_number", "?"),
+        context.get("exception"),
+    )

@@ -1,0 +1,226 @@
+"""Does a processed partition hold what the contract promises? Read it back and check.
+
+Reading and checking are separate: ``read_partition`` fetches the Parquet files of each table
+through WebHDFS (HdfsCLI, the client of Airflow's WebHDFSHook) into Arrow tables, and
+``partition_problems`` checks those in memory, so the checks are unit-tested on hand-made
+tables. The tables are small aggregates (thousands of rows at most), so reading them whole is
+fine; raw rows never come here.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from spark_jobs.contract import (
+    CATEGORY_STATS,
+    CORE_TABLES,
+    EVENT_TYPES,
+    FUNNEL,
+    HOURLY_ACTIVITY,
+    PURCHASE_EVENT,
+    SUCCESS_MARKER,
+    USER_BEHAVIOR,
+    Table,
+)
+
+if TYPE_CHECKING:
+    from hdfs import Client
+
+
+class OutputValidationError(RuntimeError):
+    """A published partition breaks the contract; the message lists every problem found."""
+
+
+@dataclass(frozen=True)
+class PartitionContents:
+    """The tables of one processed partition, read back."""
+
+    processed_partition: str
+    tables: Mapping[str, pa.Table]
+
+
+# --- Reading ---------------------------------------------------------------------------------
+
+
+def is_published(client: Client, processed_partition: str) -> bool:
+    """``_SUCCESS`` is written last: before it exists, the partition is not ready to read."""
+    return client.status(f"{processed_partition}/{SUCCESS_MARKER}", strict=False) is not None
+
+
+def read_table(client: Client, folder: str) -> pa.Table:
+    """All Parquet parts of one table folder (hidden ``_``/``.`` files skipped)."""
+    parts = sorted(
+        name
+        for name in client.list(folder)
+        if name.endswith(".parquet") and not name.startswith(("_", "."))
+    )
+    if not parts:
+        raise OutputValidationError(f"{folder}: no Parquet file")
+    pieces = []
+    for name in parts:
+        with client.read(f"{folder}/{name}") as reader:
+            pieces.append(pq.read_table(io.BytesIO(reader.read())))
+    return pa.concat_tables(pieces) if len(pieces) > 1 else pieces[0]
+
+
+def read_partition(
+    client: Client, processed_partition: str, tables: Iterable[Table] = CORE_TABLES
+) -> PartitionContents:
+    read = {}
+    for table in tables:
+        folder = f"{processed_partition}/{table.name}"
+        if client.status(folder, strict=False) is None:
+            raise OutputValidationError(f"{folder}: table folder is missing")
+        read[table.name] = read_table(client, folder)
+    return PartitionContents(processed_partition, read)
+
+
+# --- Checking ----------------------------------------------------------------------------------
+
+_DECIMAL = re.compile(r"DECIMAL\((\d+),\s*(\d+)\)")
+_ARRAY = re.compile(r"ARRAY<(.+)>")
+_SCALARS: dict[str, pa.DataType] = {
+    "STRING": pa.string(),
+    "BIGINT": pa.int64(),
+    "INT": pa.int32(),
+    "DOUBLE": pa.float64(),
+    "BOOLEAN": pa.bool_(),
+    "DATE": pa.date32(),
+}
+
+
+def arrow_type(ddl_type: str) -> pa.DataType:
+    """The Arrow type Spark writes to Parquet for a contract (Spark DDL) type."""
+    spelled = ddl_type.strip().upper()
+    if spelled in _SCALARS:
+        return _SCALARS[spelled]
+    if decimal := _DECIMAL.fullmatch(spelled):
+        return pa.decimal128(int(decimal[1]), int(decimal[2]))
+    if array := _ARRAY.fullmatch(spelled):
+        return pa.list_(arrow_type(array[1]))
+    if spelled == "TIMESTAMP":
+        return pa.timestamp("us", tz="UTC")
+    raise ValueError(f"no Arrow type known for contract type {ddl_type!r}")
+
+
+def _same_type(actual: pa.DataType, expected: pa.DataType) -> bool:
+    if pa.types.is_list(expected) or pa.types.is_large_list(expected):
+        return (pa.types.is_list(actual) or pa.types.is_large_list(actual)) and _same_type(
+            actual.value_type, expected.value_type
+        )
+    if pa.types.is_string(expected):
+        return pa.types.is_string(actual) or pa.types.is_large_string(actual)
+    if pa.types.is_timestamp(expected):
+        return pa.types.is_timestamp(actual)
+    return actual.equals(expected)
+
+
+def schema_problems(table: Table, schema: pa.Schema) -> list[str]:
+    """Columns missing, extra, out of order or of another type than the contract's."""
+    expected = [(column.name, arrow_type(column.type)) for column in table.columns]
+    if list(schema.names) != [name for name, _ in expected]:
+        return [
+            f"{table.name}: columns are {list(schema.names)}, expected {list(table.column_names)}"
+        ]
+    return [
+        f"{table.name}.{name}: type {schema.field(name).type}, expected {expected_type}"
+        for name, expected_type in expected
+        if not _same_type(schema.field(name).type, expected_type)
+    ]
+
+
+def _total(table: pa.Table, column: str) -> int | Decimal:
+    value = pc.sum(table[column]).as_py()
+    return 0 if value is None else value
+
+
+def _duplicates(table: pa.Table, column: str) -> int:
+    return table.num_rows - len(pc.unique(table[column]))
+
+
+def invariant_problems(tables: Mapping[str, pa.Table]) -> list[str]:
+    """Cross-table totals and per-table rules; each problem states the numbers."""
+    category_stats = tables[CATEGORY_STATS.name]
+    hourly_activity = tables[HOURLY_ACTIVITY.name]
+    funnel = tables[FUNNEL.name]
+    user_behavior = tables[USER_BEHAVIOR.name]
+    problems = []
+
+    stages = funnel["event_type"].to_pylist()
+    if stages != list(EVENT_TYPES):
+        problems.append(f"funnel: stages are {stages}, expected {list(EVENT_TYPES)} in that order")
+
+    hours = hourly_activity["hour"].to_pylist()
+    if any(hour is None or not 0 <= hour <= 23 for hour in hours) or len(set(hours)) != len(hours):
+        problems.append(f"hourly_activity: hours must be distinct values in 0-23, got {hours}")
+    for table, key in ((category_stats, "category"), (user_behavior, "user_id")):
+        if duplicates := _duplicates(table, key):
+            problems.append(f"{key}: {duplicates} duplicate key(s)")
+
+    event_totals = {
+        "funnel count": _total(funnel, "count"),
+        "category_stats total_events": _total(category_stats, "total_events"),
+        "hourly_activity events": _total(hourly_activity, "events"),
+        "user_behavior total_events": _total(user_behavior, "total_events"),
+    }
+    if len(set(event_totals.values())) != 1:
+        problems.append(f"event totals disagree: {_describe(event_totals)}")
+
+    revenue_totals = {
+        "category_stats total_revenue": _total(category_stats, "total_revenue"),
+        "user_behavior total_spent": _total(user_behavior, "total_spent"),
+    }
+    if len(set(revenue_totals.values())) != 1:
+        problems.append(f"revenue totals disagree: {_describe(revenue_totals)}")
+
+    purchase_stage = dict(zip(stages, funnel["count"].to_pylist(), strict=True))
+    purchases = {
+        "funnel purchase": purchase_stage.get(PURCHASE_EVENT, 0),
+        "category_stats purchases": _total(category_stats, "purchases"),
+    }
+    if len(set(purchases.values())) != 1:
+        problems.append(f"purchase counts disagree: {_describe(purchases)}")
+
+    for table_name, column in (
+        (CATEGORY_STATS.name, "total_revenue"),
+        (USER_BEHAVIOR.name, "total_spent"),
+    ):
+        lowest = pc.min(tables[table_name][column]).as_py()
+        if lowest is not None and lowest < 0:
+            problems.append(f"{table_name}.{column}: negative revenue ({lowest})")
+    return problems
+
+
+def partition_problems(
+    contents: PartitionContents, tables: Iterable[Table] = CORE_TABLES
+) -> list[str]:
+    """Everything wrong with a partition: schemas, emptiness, then (if schemas hold) totals."""
+    problems = []
+    for table in tables:
+        arrow_table = contents.tables[table.name]
+        problems += schema_problems(table, arrow_table.schema)
+        if arrow_table.num_rows == 0:
+            problems.append(f"{table.name}: no rows")
+    if not problems:
+        problems += invariant_problems(contents.tables)
+    return [f"{contents.processed_partition}: {problem}" for problem in problems]
+
+
+def validate_partition(contents: PartitionContents) -> None:
+    if problems := partition_problems(contents):
+        raise OutputValidationError(
+            f"{len(problems)} problem(s) in the published partition: " + "; ".join(problems)
+        )
+
+
+def _describe(figures: Mapping[str, object]) -> str:
+    return ", ".join(f"{name}={value}" for name, value in figures.items())
