@@ -1,0 +1,1 @@
+"""Landing data: the sample day, generated days and the generator that makes them."""
