@@ -37,7 +37,7 @@ def _fail(message: str) -> None:
     """Fail the task at once, no retries: retrying cannot fix a wrong input or setting."""
     from airflow.sdk.exceptions import AirflowFailException
 
-    raise AirflowFailException(message)
+    raise AirflowFailException(message) from None
 
 
 def _partition_or_fail(context: Context) -> Partition:
@@ -52,6 +52,19 @@ def _webhdfs_client():
     from airflow.providers.apache.hdfs.hooks.webhdfs import WebHDFSHook
 
     return WebHDFSHook(webhdfs_conn_id=settings.WEBHDFS_CONN_ID).get_conn()
+
+
+def _pipeline_hdfs_user() -> str:
+    """The connection's login: WebHDFS calls and the Spark job both act as this HDFS user."""
+    from airflow.sdk import BaseHook
+
+    login = BaseHook.get_connection(settings.WEBHDFS_CONN_ID).login
+    if not login:
+        _fail(
+            f"connection {settings.WEBHDFS_CONN_ID!r} has no login: set it to the HDFS user that "
+            "owns /user/data/*/ecommerce (without one, WebHDFS acts as 'dr.who')"
+        )
+    return login
 
 
 # --- check_hdfs_health -------------------------------------------------------------------------
@@ -97,6 +110,7 @@ def upload_raw_logs(**context: Any) -> dict[str, str]:
     from include.ecommerce.upload import LandingFilesMissingError, landing_files, replace_partition
 
     partition = _partition_or_fail(context)
+    hdfs_user = _pipeline_hdfs_user()
     locations = settings.load_locations()
     landing_folder = partition.local_folder(locations.landing_dir)
     try:
@@ -115,7 +129,7 @@ def upload_raw_logs(**context: Any) -> dict[str, str]:
         "partition_date": partition.iso,
         "input_uri": hdfs_uri(locations.hdfs_uri, partition.raw_partition),
         "output_uri": hdfs_uri(locations.hdfs_uri, partition.processed_partition),
-        "hdfs_user": client.user,
+        "hdfs_user": hdfs_user,
     }
 
 
