@@ -91,6 +91,6 @@ def test_missing_landing_files_name_the_expected_path(tmp_path):
         landing_files(tmp_path / "x")
     (tmp_path / "empty").mkdir()
     with pytest.raises(
-        LandingFilesMissingError, match="no landing file: expected .*empty/\\*.csv.gz"
+        LandingFilesMissingError, match=r"no landing file: expected .*empty/\*\.csv\.gz"
     ):
         landing_files(tmp_path / "empty")
