@@ -73,11 +73,14 @@ fetch_jars() {
   fi
   command -v mvn >/dev/null || die "Maven (mvn) is needed once to fetch the Hadoop jars (Debian: apt-get install maven)."
   log "fetching the Hadoop jars from Maven Central into $HADOOP_LIB_DIR ..."
-  local staging="$HADOOP_LIB_DIR.partial"
+  local staging="$HADOOP_LIB_DIR.partial" mvn_log="$LOG_DIR/hadoop-fetch.log"
   rm -rf "$staging"
-  mvn -q -B -f "$pom" dependency:copy-dependencies \
-    -DincludeScope=runtime -DoutputDirectory="$staging" \
-    || die "mvn could not fetch the Hadoop jars (see above)."
+  mkdir -p "$LOG_DIR"
+  if ! mvn -q -B -f "$pom" dependency:copy-dependencies \
+      -DincludeScope=runtime -DoutputDirectory="$staging" >"$mvn_log" 2>&1; then
+    cat "$mvn_log" >&2
+    die "mvn could not fetch the Hadoop jars (output above, also in $mvn_log)."
+  fi
   echo "$want" > "$staging/.pom.sha256"
   rm -rf "$HADOOP_LIB_DIR"
   mv "$staging" "$HADOOP_LIB_DIR"
@@ -106,16 +109,19 @@ pid_file() { echo "$PID_DIR/$1.pid"; }
 
 # True when the PID file names a live process that is still this daemon (not a reused PID).
 is_running() {
-  local name="$1" class="$2" pid
+  local name="$1" class="$2" pid cmdline
   [ -f "$(pid_file "$name")" ] || return 1
   pid="$(cat "$(pid_file "$name")")"
-  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null \
-    && tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -qF "$class"
+  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
+  cmdline="$(tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null)" || return 1
+  [[ "$cmdline" == *"$class"* ]]
 }
 
-# Refuses to start when one of the daemon's ports is held by another process.
+# Refuses to start a daemon that is not running when one of its ports is held by another process.
+# Usage: check_ports_free NAME CLASS PORT...
 check_ports_free() {
-  local name="$1" port holder; shift
+  local name="$1" class="$2" port holder; shift 2
+  is_running "$name" "$class" && return 0
   for port in "$@"; do
     holder="$(ss -Hltnp "sport = :$port" 2>/dev/null || true)"
     if [ -n "$holder" ]; then
@@ -126,13 +132,12 @@ Stop that process (if it is a leftover HDFS daemon without a PID file, kill it b
   done
 }
 
-# Usage: start_daemon NAME CLASS PORT... ; returns at once, the daemon runs in the background.
+# Usage: start_daemon NAME CLASS ; returns at once, the daemon runs in the background.
 start_daemon() {
-  local name="$1" class="$2"; shift 2
+  local name="$1" class="$2"
   if is_running "$name" "$class"; then
     return 0
   fi
-  check_ports_free "$name" "$@"
   mkdir -p "$LOG_DIR" "$PID_DIR"
   log "starting the $name (log: $LOG_DIR/$name.log)"
   hadoop_java_cmd "$name" "$class"
@@ -279,11 +284,13 @@ cmd_start() {
     provision
     return 0
   fi
+  check_ports_free namenode "$NAMENODE_CLASS" "${NAMENODE_PORTS[@]}"
+  check_ports_free datanode "$DATANODE_CLASS" "${DATANODE_PORTS[@]}"
   fetch_jars
   format_once
   local started=$SECONDS
-  start_daemon namenode "$NAMENODE_CLASS" "${NAMENODE_PORTS[@]}"
-  start_daemon datanode "$DATANODE_CLASS" "${DATANODE_PORTS[@]}"
+  start_daemon namenode "$NAMENODE_CLASS"
+  start_daemon datanode "$DATANODE_CLASS"
   wait_until_healthy
   log "healthy after $((SECONDS - started))s: hdfs://127.0.0.1:$HDFS_NAMENODE_RPC_PORT, $NAMENODE_URL"
   provision
@@ -298,7 +305,8 @@ cmd_stop() {
 
 cmd_start_datanode() {
   is_running namenode "$NAMENODE_CLASS" || die "the NameNode is not running: use 'stack/hdfs.sh start'."
-  start_daemon datanode "$DATANODE_CLASS" "${DATANODE_PORTS[@]}"
+  check_ports_free datanode "$DATANODE_CLASS" "${DATANODE_PORTS[@]}"
+  start_daemon datanode "$DATANODE_CLASS"
   wait_until_healthy
   log "DataNode live"
 }
@@ -323,7 +331,12 @@ cmd_status() {
 }
 
 case "${1:-}" in
-  fetch) fetch_jars; log "jars ready in $HADOOP_LIB_DIR" ;;
+  fetch)
+    # Swapping the jars under running daemons would leave them on deleted files.
+    if is_running namenode "$NAMENODE_CLASS" || is_running datanode "$DATANODE_CLASS"; then
+      die "HDFS is running: 'stack/hdfs.sh stop' before fetching jars again."
+    fi
+    fetch_jars; log "jars ready in $HADOOP_LIB_DIR" ;;
   start) cmd_start ;;
   stop) cmd_stop ;;
   status) cmd_status ;;

@@ -42,11 +42,12 @@ pid_file() { echo "$PID_DIR/spark-$1.pid"; }
 
 # True when the PID file names a live process that is still this daemon (not a reused PID).
 is_running() {
-  local name="$1" class="$2" pid
+  local name="$1" class="$2" pid cmdline
   [ -f "$(pid_file "$name")" ] || return 1
   pid="$(cat "$(pid_file "$name")")"
-  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null \
-    && tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -qF "$class"
+  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
+  cmdline="$(tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null)" || return 1
+  [[ "$cmdline" == *"$class"* ]]
 }
 
 # Usage: start_daemon NAME CLASS "PORT..." ARGS... ; the ports are checked to be free first.
