@@ -121,3 +121,11 @@ def register(table: Table) -> Table:
 
 SUCCESS_MARKER = "_SUCCESS"
 """Written last into a processed partition, after every table is in place."""
+
+
+# --- Processed partition layout ----------------------------------------------------------------
+
+STAGING_PREFIX = "_staging-"
+"""A run writes into ``<parent>/_staging-<partition folder name>-<run id>`` next to the
+partition, then renames it into place. The leading underscore makes Spark, Hadoop and pyarrow
+readers skip it; the partition's folder name in it lets a rerun clean that date's leftovers."""

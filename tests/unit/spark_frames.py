@@ -1,0 +1,37 @@
+"""Small frames for the transform tests, built the way the job builds them."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from collections.abc import Sequence
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+SAMPLE_DATE = dt.date(2026, 2, 14)
+SAMPLE_CSV = PROJECT_ROOT / "include/data/landing/2026/02/14/ecommerce_logs.csv"
+
+
+def sample_rows() -> list[list[str]]:
+    """The 15 data rows of the sample day, as strings."""
+    with SAMPLE_CSV.open(newline="", encoding="utf-8") as handle:
+        return list(csv.reader(handle))[1:]
+
+
+def raw_frame(spark, rows: Sequence[Sequence[str | None]]):
+    """Raw rows as the reader yields them: eight STRING columns (None = empty field)."""
+    from spark_jobs import transforms
+
+    return spark.createDataFrame([tuple(row) for row in rows], transforms.raw_schema())
+
+
+def events_frame(spark, rows: Sequence[Sequence[str | None]], partition_date=SAMPLE_DATE):
+    """Clean events from raw rows, through the job's own parsing."""
+    from spark_jobs import transforms
+
+    return transforms.parse_events(raw_frame(spark, rows), partition_date)
+
+
+def rows_of(frame) -> list[dict]:
+    """A frame's rows as plain dicts, in the frame's order."""
+    return [row.asDict(recursive=True) for row in frame.collect()]
