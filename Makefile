@@ -27,9 +27,9 @@ $(VENV)/.synced: requirements-dev.lock
 
 venv: $(VENV)/.synced ## create .venv with the locked dependencies
 
-lock: ## re-resolve requirements*.lock from pyproject.toml (needs uv)
-	uv pip compile pyproject.toml --universal --python-version 3.11 --excludes lock-excludes.txt -o requirements.lock -q
-	uv pip compile pyproject.toml --extra dev --universal --python-version 3.11 --excludes lock-excludes.txt -o requirements-dev.lock -q
+lock: venv ## re-resolve requirements*.lock from pyproject.toml
+	$(VENV)/bin/uv pip compile pyproject.toml --universal --python-version 3.11 --excludes lock-excludes.txt -o requirements.lock -q
+	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --universal --python-version 3.11 --excludes lock-excludes.txt -o requirements-dev.lock -q
 
 hdfs-up: venv ## start the local HDFS (NameNode + DataNode on 127.0.0.1)
 	stack/hdfs.sh start
