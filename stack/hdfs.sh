@@ -8,7 +8,8 @@
 #                                    create the pipeline's folders (idempotent)
 #   stack/hdfs.sh stop               stop both daemons (no error when not running)
 #   stack/hdfs.sh status             which daemons run, and what the NameNode reports
-#   stack/hdfs.sh stop-datanode      stop only the DataNode (tests: a dead DataNode)
+#   stack/hdfs.sh stop-datanode      stop only the DataNode (tests: a dead DataNode); until
+#                                    start-datanode, a concurrent `start` waits (max 120 s)
 #   stack/hdfs.sh start-datanode     start the DataNode again and wait until it is live
 #   stack/hdfs.sh restart-datanode   both of the above
 #
@@ -30,6 +31,11 @@ PID_DIR="$RUNTIME_DIR/pids"
 NAMENODE_URL="http://127.0.0.1:$HDFS_NAMENODE_HTTP_PORT"
 SUPERUSER="$(id -un)"  # the NameNode's superuser is the OS user that starts it
 START_TIMEOUT_S="${HDFS_START_TIMEOUT_S:-90}"
+# `stop-datanode` leaves this file behind: the DataNode is down on purpose (a test simulating a
+# dead DataNode). A concurrent `start` (another test session's fixture) waits for the hold to end
+# instead of reviving the DataNode under that test; a hold older than HOLD_MAX_S is ignored.
+DATANODE_HOLD_FILE="$RUNTIME_DIR/pids/datanode.stopped-on-purpose"
+HOLD_MAX_S="${HDFS_DATANODE_HOLD_MAX_S:-120}"
 STOP_TIMEOUT_S="${HDFS_STOP_TIMEOUT_S:-20}"
 
 NAMENODE_CLASS=org.apache.hadoop.hdfs.server.namenode.NameNode
@@ -278,7 +284,26 @@ format_once() {
   fi
 }
 
+# Waits while a fresh `stop-datanode` hold exists (see DATANODE_HOLD_FILE); drops a stale one.
+wait_for_datanode_hold() {
+  local age told=no
+  while [ -f "$DATANODE_HOLD_FILE" ]; do
+    age=$(( $(date +%s) - $(stat -c %Y "$DATANODE_HOLD_FILE" 2>/dev/null || date +%s) ))
+    if [ "$age" -ge "$HOLD_MAX_S" ]; then
+      log "ignoring a DataNode hold from ${age}s ago (stop-datanode without start-datanode)"
+      rm -f "$DATANODE_HOLD_FILE"
+      return 0
+    fi
+    if [ "$told" = no ]; then
+      log "the DataNode was stopped on purpose ${age}s ago (stack/hdfs.sh stop-datanode, e.g. by a test); waiting up to $((HOLD_MAX_S - age))s for start-datanode"
+      told=yes
+    fi
+    sleep 1
+  done
+}
+
 cmd_start() {
+  wait_for_datanode_hold
   if is_running namenode "$NAMENODE_CLASS" && is_running datanode "$DATANODE_CLASS" && is_healthy; then
     log "already running and healthy ($NAMENODE_URL)"
     provision
@@ -297,6 +322,7 @@ cmd_start() {
 }
 
 cmd_stop() {
+  rm -f "$DATANODE_HOLD_FILE"
   # DataNode first, so it does not log a storm of failed heartbeats to a stopped NameNode.
   stop_daemon datanode "$DATANODE_CLASS"
   stop_daemon namenode "$NAMENODE_CLASS"
@@ -307,6 +333,7 @@ cmd_start_datanode() {
   is_running namenode "$NAMENODE_CLASS" || die "the NameNode is not running: use 'stack/hdfs.sh start'."
   check_ports_free datanode "$DATANODE_CLASS" "${DATANODE_PORTS[@]}"
   start_daemon datanode "$DATANODE_CLASS"
+  rm -f "$DATANODE_HOLD_FILE"  # after the PID file exists, so a waiting `start` sees it running
   wait_until_healthy
   log "DataNode live"
 }
@@ -340,7 +367,11 @@ case "${1:-}" in
   start) cmd_start ;;
   stop) cmd_stop ;;
   status) cmd_status ;;
-  stop-datanode) stop_daemon datanode "$DATANODE_CLASS" ;;
+  stop-datanode)
+    mkdir -p "$PID_DIR"
+    echo "stopped by stack/hdfs.sh stop-datanode at $(date -Is)" >"$DATANODE_HOLD_FILE"
+    stop_daemon datanode "$DATANODE_CLASS"
+    log "DataNode stopped on purpose; the NameNode reports it dead after ~15-18 s. Undo: stack/hdfs.sh start-datanode" ;;
   start-datanode) cmd_start_datanode ;;
   restart-datanode) stop_daemon datanode "$DATANODE_CLASS"; cmd_start_datanode ;;
   *) echo "usage: $0 {fetch|start|stop|status|restart-datanode|stop-datanode|start-datanode}" >&2; exit 2 ;;
