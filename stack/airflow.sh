@@ -8,8 +8,11 @@ set -euo pipefail
 # shellcheck source=stack/env.sh
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 
-PID_DIR="$RUNTIME_DIR/pids"
-LOG_DIR="$RUNTIME_DIR/logs"
+# PID files and process logs belong to one AIRFLOW_HOME, so a second Airflow with its own
+# AIRFLOW_HOME and AIRFLOW_API_PORT (the live tests start one) never sees or stops this one.
+RUN_DIR="$AIRFLOW_HOME/run"
+PID_DIR="$RUN_DIR"
+LOG_DIR="$RUN_DIR"
 COMPONENTS=(api-server scheduler dag-processor)
 API_URL="http://127.0.0.1:$AIRFLOW_API_PORT"
 PASSWORDS_FILE="$AIRFLOW_HOME/simple_auth_manager_passwords.json.generated"
@@ -17,7 +20,20 @@ PASSWORDS_FILE="$AIRFLOW_HOME/simple_auth_manager_passwords.json.generated"
 export AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS="${AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS:-admin:admin}"
 
 pid_of() { cat "$PID_DIR/airflow-$1.pid" 2>/dev/null || true; }
-is_running() { local pid; pid=$(pid_of "$1"); [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; }
+# Alive and still an airflow process (a stale PID file may name a reused PID).
+is_running() {
+  local pid; pid=$(pid_of "$1")
+  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && ps -o args= -p "$pid" 2>/dev/null | grep -q airflow
+}
+
+# env.sh keeps an inherited execution API URL; one derived from another port (a shell that
+# sourced env.sh before AIRFLOW_API_PORT changed) would send every task to another api-server.
+check_execution_api_url() {
+  case "$AIRFLOW__CORE__EXECUTION_API_SERVER_URL" in
+    *":$AIRFLOW_API_PORT/"*) ;;
+    *) die "AIRFLOW__CORE__EXECUTION_API_SERVER_URL=$AIRFLOW__CORE__EXECUTION_API_SERVER_URL does not use AIRFLOW_API_PORT=$AIRFLOW_API_PORT: tasks would talk to another api-server. Unset it (env.sh derives it from the port) or make them agree." ;;
+  esac
+}
 
 admin_password() {
   python - "$PASSWORDS_FILE" <<'PY'
@@ -30,6 +46,7 @@ PY
 }
 
 start() {
+  check_execution_api_url
   mkdir -p "$PID_DIR" "$LOG_DIR" "$AIRFLOW_HOME"
   airflow db migrate > "$LOG_DIR/airflow-db-migrate.log" 2>&1 \
     || die "airflow db migrate failed, see $LOG_DIR/airflow-db-migrate.log"
@@ -41,7 +58,9 @@ start() {
     if [ "$component" = api-server ] && (exec 3<>"/dev/tcp/127.0.0.1/$AIRFLOW_API_PORT") 2>/dev/null; then
       die "port $AIRFLOW_API_PORT is taken by another process; set AIRFLOW_API_PORT to a free port"
     fi
-    nohup airflow "$component" > "$LOG_DIR/airflow-$component.log" 2>&1 &
+    # Its own session: stop() then reaches every process it forked
+    # (uvicorn, executor workers, task supervisors, their tasks and spark-submit).
+    setsid nohup airflow "$component" > "$LOG_DIR/airflow-$component.log" 2>&1 < /dev/null &
     echo $! > "$PID_DIR/airflow-$component.pid"
     echo "started airflow $component (pid $!, log $LOG_DIR/airflow-$component.log)"
   done
@@ -67,15 +86,21 @@ stop() {
   for component in "${COMPONENTS[@]}"; do
     local pid
     pid=$(pid_of "$component")
-    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-      # The airflow CLI forks workers (gunicorn/uvicorn, executor processes): stop the group.
-      pkill -TERM -P "$pid" 2>/dev/null || true
+    [ -n "$pid" ] || continue
+    # Started with setsid: the component leads a session whose ID is its PID, holding everything
+    # it forked, also task processes (each in a process group of its own) and their
+    # spark-submit. TERM the component first (it stops its own workers cleanly), then whatever
+    # is left of the session, also after a crash of the component itself.
+    if is_running "$component"; then
       kill -TERM "$pid" 2>/dev/null || true
       for _ in $(seq 1 30); do kill -0 "$pid" 2>/dev/null || break; sleep 1; done
-      pkill -KILL -P "$pid" 2>/dev/null || true
-      kill -KILL "$pid" 2>/dev/null || true
-      echo "stopped airflow $component"
     fi
+    if ps -o args= -s "$pid" 2>/dev/null | grep -q airflow; then
+      pkill -TERM -s "$pid" 2>/dev/null || true
+      for _ in $(seq 1 5); do pgrep -s "$pid" > /dev/null || break; sleep 1; done
+      pkill -KILL -s "$pid" 2>/dev/null || true
+    fi
+    echo "stopped airflow $component"
     rm -f "$PID_DIR/airflow-$component.pid"
   done
 }

@@ -1,0 +1,264 @@
+"""A real Airflow 3 for tests: api-server, scheduler and dag-processor in a throwaway AIRFLOW_HOME.
+
+``running_airflow(folder, extra_env)`` starts them with ``stack/airflow.sh start`` (the script
+people use) in ``<folder>/airflow-home`` on free ports, waits until ``ecommerce_daily`` is
+serialized, unpauses it, yields a :class:`LiveAirflow` (REST API v2 with a JWT, the CLI in the
+same environment) and stops everything with ``stack/airflow.sh stop``. The developer's
+``.runtime/airflow`` and an Airflow on port 8080 are never touched.
+
+The scheduler's cron schedule is switched off (``[scheduler] use_job_schedule``): unpausing would
+otherwise start a scheduled run for yesterday, which has no landing data. Triggered and backfill
+runs are unaffected.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import requests
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+AIRFLOW_SH = PROJECT_ROOT / "stack" / "airflow.sh"
+RUN_SH = PROJECT_ROOT / "stack" / "run.sh"
+DAG_ID = "ecommerce_daily"
+FINISHED_RUN_STATES = frozenset({"success", "failed"})
+COMPONENTS = ("api-server", "scheduler", "dag-processor")
+
+# env.sh keeps these when inherited (pytest itself runs under stack/run.sh, i.e. for port 8080):
+# they must follow the test Airflow's port instead, so env.sh derives them again.
+_DERIVED_FROM_THE_PORT = (
+    "AIRFLOW__CORE__EXECUTION_API_SERVER_URL",
+    "AIRFLOW__API__BASE_URL",
+    "AIRFLOW__API__PORT",
+)
+
+
+class LiveAirflowError(AssertionError):
+    """Something the live Airflow did (or did not do); the message carries the evidence."""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def airflow_env(home: Path, api_port: int, extra_env: Mapping[str, str]) -> dict[str, str]:
+    """The environment of the test Airflow's processes (and of CLI calls against it)."""
+    env = {k: v for k, v in os.environ.items() if k not in _DERIVED_FROM_THE_PORT}
+    env.update(
+        AIRFLOW_HOME=str(home),
+        AIRFLOW_API_PORT=str(api_port),
+        # The scheduler's log server (default 8793) would collide with the developer's Airflow.
+        AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT=str(free_port()),
+        AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE="False",
+        AIRFLOW__CORE__LOAD_EXAMPLES="False",
+    )
+    env.update(extra_env)
+    return env
+
+
+def tail(path: Path, lines: int) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError as error:
+        return f"({error})"
+
+
+@dataclass
+class LiveAirflow:
+    """A running test Airflow: REST calls with a JWT, CLI calls in the same environment."""
+
+    home: Path
+    api_url: str
+    env: dict[str, str] = field(repr=False)
+    http: requests.Session = field(default_factory=requests.Session, repr=False)
+
+    # --- REST -------------------------------------------------------------------------------
+
+    def admin_password(self) -> str:
+        passwords = self.home / "simple_auth_manager_passwords.json.generated"
+        return json.loads(passwords.read_text())["admin"]
+
+    def login(self) -> str:
+        """``POST /auth/token`` as admin; later calls send ``Authorization: Bearer <token>``."""
+        response = requests.post(
+            f"{self.api_url}/auth/token",
+            json={"username": "admin", "password": self.admin_password()},
+            timeout=30,
+        )
+        if response.status_code not in (200, 201):
+            raise LiveAirflowError(f"POST /auth/token: {response.status_code} {response.text}")
+        token = response.json()["access_token"]
+        self.http.headers["Authorization"] = f"Bearer {token}"
+        return token
+
+    def api(self, method: str, path: str, *, ok: tuple[int, ...] = (200,), **kwargs: Any) -> Any:
+        """``<method> /api/v2<path>``; anything but an ``ok`` status fails with the body."""
+        response = self.http.request(method, f"{self.api_url}/api/v2{path}", timeout=60, **kwargs)
+        if response.status_code not in ok:
+            raise LiveAirflowError(
+                f"{method} /api/v2{path}: {response.status_code} {response.text[:2000]}"
+            )
+        return response.json() if response.content else None
+
+    def trigger(self, logical_date: str | None, conf: Mapping[str, Any] | None = None) -> str:
+        """``POST /dags/ecommerce_daily/dagRuns`` (``logical_date`` may be None); the run ID."""
+        body: dict[str, Any] = {"logical_date": logical_date}
+        if conf is not None:
+            body["conf"] = dict(conf)
+        run = self.api("POST", f"/dags/{DAG_ID}/dagRuns", ok=(200,), json=body)
+        return run["dag_run_id"]
+
+    def dag_run(self, run_id: str) -> dict[str, Any]:
+        return self.api("GET", f"/dags/{DAG_ID}/dagRuns/{run_id}")
+
+    def dag_runs(self, **params: Any) -> list[dict[str, Any]]:
+        return self.api("GET", f"/dags/{DAG_ID}/dagRuns", params={"limit": 100, **params})[
+            "dag_runs"
+        ]
+
+    def task_instances(self, run_id: str) -> dict[str, dict[str, Any]]:
+        listing = self.api("GET", f"/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances")
+        return {ti["task_id"]: ti for ti in listing["task_instances"]}
+
+    def task_states(self, run_id: str) -> dict[str, str | None]:
+        return {task_id: ti["state"] for task_id, ti in self.task_instances(run_id).items()}
+
+    def set_task_state(self, run_id: str, task_id: str, state: str) -> Any:
+        return self.api(
+            "PATCH",
+            f"/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances/{task_id}",
+            json={"new_state": state},
+        )
+
+    def task_log(self, run_id: str, task_id: str, try_number: int = 1) -> str:
+        """One try's log through the REST API, one event per line."""
+        body = self.api(
+            "GET",
+            f"/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances/{task_id}/logs/{try_number}",
+            params={"full_content": "true"},
+            headers={"Accept": "application/json"},
+        )
+        content = body.get("content", [])
+        if isinstance(content, str):
+            return content
+        lines = []
+        for entry in content:
+            if isinstance(entry, dict):
+                extra = {k: v for k, v in entry.items() if k not in ("event", "timestamp")}
+                lines.append(f"{entry.get('event', '')} {json.dumps(extra) if extra else ''}")
+            else:
+                lines.append(str(entry))
+        return "\n".join(lines)
+
+    def wait_for_run(self, run_id: str, timeout_s: float, poll_s: float = 3) -> dict[str, Any]:
+        """Poll until the run succeeded or failed; a timeout fails with task states and logs."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            run = self.dag_run(run_id)
+            if run["state"] in FINISHED_RUN_STATES:
+                return run
+            if time.monotonic() > deadline:
+                raise LiveAirflowError(
+                    f"run {run_id} still {run['state']} after {timeout_s:.0f} s; tasks "
+                    f"{self.task_states(run_id)}\n{self.diagnostics()}"
+                )
+            time.sleep(poll_s)
+
+    def explain_run(self, run_id: str) -> str:
+        """Task states and the logs of the tasks that did not succeed: for assertion messages."""
+        parts = [f"run {run_id}: {self.dag_run(run_id)['state']}"]
+        for task_id, ti in self.task_instances(run_id).items():
+            parts.append(f"  {task_id}: {ti['state']} (try {ti.get('try_number')})")
+        for task_id, ti in self.task_instances(run_id).items():
+            if ti["state"] not in ("success", "upstream_failed", None) and ti.get("try_number"):
+                log = self.task_log(run_id, task_id, ti["try_number"])
+                parts.append(f"--- log of {task_id} ---\n" + "\n".join(log.splitlines()[-60:]))
+        return "\n".join(parts)
+
+    # --- CLI and logs -----------------------------------------------------------------------
+
+    def cli(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+        """``airflow <args>`` against this Airflow (stdout and stderr merged)."""
+        return subprocess.run(
+            [str(RUN_SH), "airflow", *args],
+            cwd=PROJECT_ROOT,
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+
+    def diagnostics(self, lines: int = 40) -> str:
+        """The last lines of each component's log."""
+        return "\n".join(
+            f"--- {component} ({self.home}/run/airflow-{component}.log) ---\n"
+            + tail(self.home / "run" / f"airflow-{component}.log", lines)
+            for component in COMPONENTS
+        )
+
+
+def _stack(env: Mapping[str, str], command: str, timeout: float) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [str(AIRFLOW_SH), command],
+        cwd=PROJECT_ROOT,
+        env=dict(env),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def _wait_for_dag(airflow: LiveAirflow, timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        response = airflow.http.get(f"{airflow.api_url}/api/v2/dags/{DAG_ID}", timeout=30)
+        if response.status_code == 200:
+            return
+        if time.monotonic() > deadline:
+            errors = airflow.api("GET", "/importErrors")
+            raise LiveAirflowError(
+                f"{DAG_ID} not serialized after {timeout_s:.0f} s "
+                f"(GET /dags/{DAG_ID}: {response.status_code}); import errors: {errors}\n"
+                + airflow.diagnostics()
+            )
+        time.sleep(2)
+
+
+@contextmanager
+def running_airflow(
+    folder: Path, extra_env: Mapping[str, str] | None = None, start_timeout_s: float = 300
+) -> Iterator[LiveAirflow]:
+    """Start a fresh Airflow in ``folder``, yield it with ``ecommerce_daily`` unpaused, stop it."""
+    home = folder / "airflow-home"
+    api_port = free_port()
+    env = airflow_env(home, api_port, extra_env or {})
+    airflow = LiveAirflow(home=home, api_url=f"http://127.0.0.1:{api_port}", env=env)
+    try:
+        started = _stack(env, "start", start_timeout_s)
+        if started.returncode != 0:
+            raise LiveAirflowError(
+                f"stack/airflow.sh start exited with {started.returncode}:\n"
+                f"{started.stdout}\n{started.stderr}\n{airflow.diagnostics()}"
+            )
+        airflow.login()
+        _wait_for_dag(airflow, timeout_s=120)
+        airflow.api("PATCH", f"/dags/{DAG_ID}", json={"is_paused": False})
+        yield airflow
+    finally:
+        stopped = _stack(env, "stop", 120)
+        if stopped.returncode != 0:
+            raise LiveAirflowError(f"stack/airflow.sh stop: {stopped.stdout}\n{stopped.stderr}")
