@@ -129,3 +129,12 @@ STAGING_PREFIX = "_staging-"
 """A run writes into ``<parent>/_staging-<partition folder name>-<run id>`` next to the
 partition, then renames it into place. The leading underscore makes Spark, Hadoop and pyarrow
 readers skip it; the partition's folder name in it lets a rerun clean that date's leftovers."""
+
+
+# --- The job's exit interface (read by the DAG's operator) ------------------------------------
+JOB_ERROR_PREFIX = "error: "
+"""The job's one-line verdict on stderr starts with this: ``error: <path>: <problem>``."""
+JOB_EXIT_INPUT_ERROR = 2
+"""A file-level input problem or bad arguments: retrying cannot help."""
+JOB_EXIT_TOO_MANY_REJECTS = 3
+"""Rejected rows above ``--max-reject-ratio``: the day is not published; retrying cannot help."""
