@@ -29,10 +29,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from airflow.providers.apache.spark.operators.spark_submit import SparkSubmitOperator
 from airflow.sdk import DAG, Asset, CronDataIntervalTimetable, Param, task
 
 from include.ecommerce import settings, tasks
+from include.ecommerce.etl_operator import EtlJobOperator
 
 DAG_ID = "ecommerce_daily"
 
@@ -78,7 +78,7 @@ with DAG(
         tasks.upload_raw_logs, task_id="upload_raw_logs", multiple_outputs=True
     )()
 
-    spark_etl = SparkSubmitOperator(
+    spark_etl = EtlJobOperator(
         task_id="spark_etl",
         conn_id=settings.SPARK_CONN_ID,
         application=str(settings.SPARK_JOB_PATH),

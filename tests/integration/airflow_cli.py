@@ -9,6 +9,16 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
+def isolated_airflow_home(tmp_path: Path) -> dict[str, str]:
+    """A fresh AIRFLOW_HOME with a migrated SQLite database: tests never share the developer's
+    metadata (or each other's: two `dags test` of one date in one database collide)."""
+    home = {"AIRFLOW_HOME": str(tmp_path)}
+    result = run_airflow("db", "migrate", env=home)
+    if result.returncode != 0:
+        raise RuntimeError(f"airflow db migrate failed:\n{result.stdout[-3000:]}")
+    return home
+
+
 def run_airflow(
     *args: str, timeout: float = 600, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess:

@@ -7,7 +7,7 @@ import pytest
 from include.ecommerce.partitions import Partition
 from include.ecommerce.validation import read_partition
 from spark_jobs.contract import CORE_TABLES
-from tests.integration.airflow_cli import run_airflow
+from tests.integration.airflow_cli import isolated_airflow_home, run_airflow
 from tests.unit.test_report import EXPECTED_SAMPLE_REPORT
 
 pytestmark = [pytest.mark.integration, pytest.mark.airflow]
@@ -21,14 +21,16 @@ def reports_dir(tmp_path_factory):
     return tmp_path_factory.mktemp("reports")
 
 
-def dags_test(day: str, reports_dir) -> str:
-    result = run_airflow(
-        "dags",
-        "test",
-        "ecommerce_daily",
-        day,
-        env={"AIRFLOW_VAR_ECOMMERCE_REPORTS_DIR": str(reports_dir)},
-    )
+@pytest.fixture(scope="module")
+def airflow_env(tmp_path_factory, reports_dir) -> dict[str, str]:
+    return {
+        **isolated_airflow_home(tmp_path_factory.mktemp("airflow_home")),
+        "AIRFLOW_VAR_ECOMMERCE_REPORTS_DIR": str(reports_dir),
+    }
+
+
+def dags_test(day: str, airflow_env: dict[str, str]) -> str:
+    result = run_airflow("dags", "test", "ecommerce_daily", day, env=airflow_env)
     assert result.returncode == 0, result.stdout[-5000:]
     assert "state=success" in result.stdout or "DagRunState.SUCCESS" in result.stdout, (
         result.stdout[-5000:]
@@ -42,8 +44,8 @@ def read_tables(hdfs) -> dict:
 
 
 @pytest.fixture(scope="module")
-def first_run(hdfs, reports_dir):
-    output = dags_test(SAMPLE_DAY.iso, reports_dir)
+def first_run(hdfs, airflow_env):
+    output = dags_test(SAMPLE_DAY.iso, airflow_env)
     return output, read_tables(hdfs)
 
 
@@ -62,15 +64,15 @@ def test_every_stage_left_its_partition(first_run, hdfs):
     assert hdfs.client.status(SAMPLE_DAY.processed_partition)["owner"] == hdfs.user
 
 
-def test_running_the_same_date_again_gives_identical_tables(first_run, hdfs, reports_dir):
+def test_running_the_same_date_again_gives_identical_tables(first_run, hdfs, airflow_env):
     _, tables_before = first_run
-    dags_test(SAMPLE_DAY.iso, reports_dir)
+    dags_test(SAMPLE_DAY.iso, airflow_env)
     tables_after = read_tables(hdfs)
     for name, table in tables_before.items():
         assert tables_after[name].equals(table), name
 
 
-def test_dead_datanode_fails_the_health_check_with_its_reason(hdfs, first_run):
+def test_dead_datanode_fails_the_health_check_with_its_reason(hdfs, first_run, airflow_env):
     hdfs.stop_datanode()
     try:
         state = hdfs.wait_for_live_datanodes(0, timeout_s=60)
@@ -84,8 +86,10 @@ def test_dead_datanode_fails_the_health_check_with_its_reason(hdfs, first_run):
     assert "is unhealthy: 0 live DataNode(s), at least 1 required (1 dead)" in result.stdout
 
 
-def test_missing_landing_day_fails_with_the_expected_path(hdfs):
-    result = run_airflow("tasks", "test", "ecommerce_daily", "upload_raw_logs", "2026-01-13")
+def test_missing_landing_day_fails_with_the_expected_path(hdfs, airflow_env):
+    result = run_airflow(
+        "tasks", "test", "ecommerce_daily", "upload_raw_logs", "2026-01-13", env=airflow_env
+    )
     assert TASK_FAILED in result.stdout
     assert "ecommerce_daily failed for 2026-01-13 in task upload_raw_logs" in result.stdout
     assert "2026-01-13: no landing folder: expected " in result.stdout
