@@ -106,12 +106,29 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def report_error(message: str) -> None:
+    """One line ``error: ...`` on the job's stderr.
+
+    Under spark-submit the Python driver's stdout and stderr are both piped into spark-submit's
+    *stdout*; the JVM's System.err is spark-submit's real stderr, so the line goes there when the
+    gateway is up (and to Python's stderr otherwise, e.g. ``python -m spark_jobs.ecommerce_etl``).
+    """
+    line = f"error: {message}"
+    from pyspark import SparkContext
+
+    if SparkContext._jvm is not None:
+        SparkContext._jvm.System.err.println(line)
+        SparkContext._jvm.System.err.flush()
+    else:
+        print(line, file=sys.stderr, flush=True)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     try:
         return run(args)
     except storage.InputError as error:
-        print(f"error: {error}", file=sys.stderr)
+        report_error(str(error))
         return EXIT_INPUT_ERROR
 
 
