@@ -12,7 +12,7 @@ RUN := stack/run.sh
 DEMO_DATE ?= 2026-02-14
 PYTEST_ARGS ?=
 
-.PHONY: help venv lock hdfs-up hdfs-down spark-up spark-down airflow-db airflow-up airflow-down \
+.PHONY: help venv lock browser hdfs-up hdfs-down spark-up spark-down airflow-db airflow-up airflow-down \
         demo test lint format bench stop clean
 
 help: ## list the targets
@@ -46,6 +46,17 @@ spark-down: ## stop the Spark standalone master and worker
 airflow-db: venv
 	@$(RUN) airflow db migrate > /dev/null
 
+# Headless Chromium renders the HTML report in a test. Debian's package; as root it is installed
+# here, otherwise the message says what to run.
+browser:
+	@command -v chromium > /dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get > /dev/null; then \
+	    echo "installing Debian's chromium for the HTML report test"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium > /dev/null; \
+	  else \
+	    echo "error: the HTML report test needs Chromium: sudo apt-get install chromium" >&2; exit 1; \
+	  fi; }
+
 airflow-up: hdfs-up airflow-db ## start the Airflow UI, scheduler and dag-processor; print address and password
 	stack/airflow.sh start
 
@@ -56,7 +67,7 @@ demo: hdfs-up airflow-db ## run the DAG for $(DEMO_DATE) with `airflow dags test
 	$(RUN) airflow dags test ecommerce_daily $(DEMO_DATE)
 	@$(RUN) python -m include.ecommerce.show_report $(DEMO_DATE)
 
-test: hdfs-up airflow-db ## run the whole test suite
+test: hdfs-up airflow-db browser ## run the whole test suite
 	$(RUN) python -m pytest $(PYTEST_ARGS)
 
 lint: venv ## ruff check and format check
