@@ -138,3 +138,15 @@ JOB_EXIT_INPUT_ERROR = 2
 """A file-level input problem or bad arguments: retrying cannot help."""
 JOB_EXIT_TOO_MANY_REJECTS = 3
 """Rejected rows above ``--max-reject-ratio``: the day is not published; retrying cannot help."""
+
+
+# --- How the job reports failure (read by the DAG's operator) -----------------------------------
+
+JOB_ERROR_PREFIX = "error: "
+"""A failing job's last line on stderr: ``error: <path or partition>: <problem>``."""
+JOB_EXIT_INPUT_ERROR = 2
+"""The input is unusable (missing folder, no files, empty file, wrong header or delimiter, not
+UTF-8, truncated gzip) or the arguments are wrong: rerunning will not help."""
+JOB_EXIT_TOO_MANY_REJECTS = 3
+"""reject_ratio > max_reject_ratio: rejected rows and the quality summary are published for
+inspection, the four tables and _SUCCESS are not."""

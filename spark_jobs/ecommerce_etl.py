@@ -25,9 +25,9 @@ if not __package__:
     # on sys.path, not the project root, so `from spark_jobs import ...` needs the parent added.
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from spark_jobs import storage, transforms
+from spark_jobs import contract, storage, transforms
 
-EXIT_INPUT_ERROR = 2
+EXIT_INPUT_ERROR = contract.JOB_EXIT_INPUT_ERROR
 DEFAULT_SHUFFLE_PARTITIONS = 8
 """The tables are small (hundreds of thousands of users at most): a few shuffle partitions."""
 
@@ -113,7 +113,7 @@ def report_error(message: str) -> None:
     *stdout*; the JVM's System.err is spark-submit's real stderr, so the line goes there when the
     gateway is up (and to Python's stderr otherwise, e.g. ``python -m spark_jobs.ecommerce_etl``).
     """
-    line = f"error: {message}"
+    line = f"{contract.JOB_ERROR_PREFIX}{message}"
     from pyspark import SparkContext
 
     if SparkContext._jvm is not None:
