@@ -139,6 +139,121 @@ JOB_EXIT_INPUT_ERROR = 2
 JOB_EXIT_TOO_MANY_REJECTS = 3
 """Rejected rows above ``--max-reject-ratio``: the day is not published; retrying cannot help."""
 
+QUALITY_JSON = "quality.json"
+"""The partition's data-quality summary as JSON (keys: the ``QUALITY_*`` names below)."""
+
+
+# --- Row-level validation ------------------------------------------------------------------------
+# Every raw row ends up valid, rejected with exactly one reason, or dropped as an exact duplicate
+# of a valid row (same eight parsed values). The first reason that matches, in the order of
+# REJECT_REASONS, wins.
+
+REJECT_WRONG_FIELD_COUNT = "wrong_field_count"
+"""The line does not split into exactly eight fields."""
+REJECT_MISSING_FIELD = "missing_field"
+"""A required field other than quantity is absent, empty or blank."""
+REJECT_UNPARSEABLE_TIMESTAMP = "unparseable_timestamp"
+"""``timestamp`` does not match ``TIMESTAMP_FORMAT`` or is not a real date and time."""
+REJECT_TIMESTAMP_OUTSIDE_PARTITION = "timestamp_outside_partition"
+"""``timestamp``'s date is not the partition date."""
+REJECT_UNKNOWN_EVENT_TYPE = "unknown_event_type"
+"""``event_type`` is not one of ``EVENT_TYPES`` (case-sensitive)."""
+REJECT_INVALID_USER_ID = "invalid_user_id"
+"""``user_id`` is not an integer that fits in a BIGINT."""
+REJECT_INVALID_PRICE = "invalid_price"
+"""``price`` is not a number, is negative, has more than two decimals or does not fit
+``PRICE_TYPE``."""
+REJECT_INVALID_QUANTITY = "invalid_quantity"
+"""``quantity`` is missing, not an integer, or smaller than 1."""
+
+REJECT_REASONS: tuple[str, ...] = (
+    REJECT_WRONG_FIELD_COUNT,
+    REJECT_MISSING_FIELD,
+    REJECT_UNPARSEABLE_TIMESTAMP,
+    REJECT_TIMESTAMP_OUTSIDE_PARTITION,
+    REJECT_UNKNOWN_EVENT_TYPE,
+    REJECT_INVALID_USER_ID,
+    REJECT_INVALID_PRICE,
+    REJECT_INVALID_QUANTITY,
+)
+"""Every reason a row can be rejected for, in precedence order (the first match wins)."""
+
+DEFAULT_MAX_REJECT_RATIO = 0.05
+"""Above this share of rejected rows the four tables and ``_SUCCESS`` are not published."""
+
+
+# --- The quality summary (quality.json and the ``quality`` table share these names) ------------
+
+QUALITY_PARTITION_DATE = "partition_date"
+QUALITY_ROWS_READ = "rows_read"
+"""Data rows in all input files (headers excluded): rows_valid + rows_rejected +
+duplicates_dropped."""
+QUALITY_ROWS_VALID = "rows_valid"
+"""Distinct valid rows: the input of the four tables."""
+QUALITY_ROWS_REJECTED = "rows_rejected"
+QUALITY_REJECTED_BY_REASON = "rejected_by_reason"
+"""``{reason: rows}`` with every reason of ``REJECT_REASONS`` present (0 when none)."""
+QUALITY_DUPLICATES_DROPPED = "duplicates_dropped"
+"""Valid rows dropped because an identical valid row was kept."""
+QUALITY_REJECT_RATIO = "reject_ratio"
+"""rows_rejected / rows_read (0.0 when nothing was read)."""
+QUALITY_MAX_REJECT_RATIO = "max_reject_ratio"
+QUALITY_PUBLISHED = "published"
+"""Whether the four tables and ``_SUCCESS`` were published (reject_ratio <= max_reject_ratio)."""
+QUALITY_PURCHASES_WITHOUT_PRIOR_EVENT = "purchases_without_prior_event"
+"""Valid purchases with no view or add_to_cart at or before them in the same (user, session):
+counted, not rejected."""
+QUALITY_NEGATIVE_REVENUE = "negative_revenue"
+"""Valid purchases with price * quantity < 0 (0 by construction: a guard, as the seed asks)."""
+QUALITY_NULL_COUNTS = "null_counts"
+"""``{raw column: rows where it is absent, empty or blank}`` over all rows read."""
+
+QUALITY_FIELDS: tuple[str, ...] = (
+    QUALITY_PARTITION_DATE,
+    QUALITY_ROWS_READ,
+    QUALITY_ROWS_VALID,
+    QUALITY_ROWS_REJECTED,
+    QUALITY_REJECTED_BY_REASON,
+    QUALITY_DUPLICATES_DROPPED,
+    QUALITY_REJECT_RATIO,
+    QUALITY_MAX_REJECT_RATIO,
+    QUALITY_PUBLISHED,
+    QUALITY_PURCHASES_WITHOUT_PRIOR_EVENT,
+    QUALITY_NEGATIVE_REVENUE,
+    QUALITY_NULL_COUNTS,
+)
+"""The keys of quality.json, in order; also the columns of the ``quality`` table."""
+
+REJECTED = register(
+    _table(
+        "rejected",
+        "Raw rows that failed validation: the record as read, its file and the reason.",
+        ("raw_record", "STRING"),
+        ("source_file", "STRING"),
+        ("reason", "STRING"),
+        core=False,
+    )
+)
+QUALITY = register(
+    _table(
+        "quality",
+        "One row: the partition's data-quality summary (the same values as quality.json).",
+        (QUALITY_PARTITION_DATE, "DATE"),
+        (QUALITY_ROWS_READ, "BIGINT"),
+        (QUALITY_ROWS_VALID, "BIGINT"),
+        (QUALITY_ROWS_REJECTED, "BIGINT"),
+        (QUALITY_REJECTED_BY_REASON, "MAP<STRING,BIGINT>"),
+        (QUALITY_DUPLICATES_DROPPED, "BIGINT"),
+        (QUALITY_REJECT_RATIO, "DOUBLE"),
+        (QUALITY_MAX_REJECT_RATIO, "DOUBLE"),
+        (QUALITY_PUBLISHED, "BOOLEAN"),
+        (QUALITY_PURCHASES_WITHOUT_PRIOR_EVENT, "BIGINT"),
+        (QUALITY_NEGATIVE_REVENUE, "BIGINT"),
+        (QUALITY_NULL_COUNTS, "MAP<STRING,BIGINT>"),
+        core=False,
+    )
+)
+
 
 # --- How the job reports failure (read by the DAG's operator) -----------------------------------
 

@@ -8,14 +8,20 @@ Reads every ``*.csv`` and ``*.csv.gz`` of the input folder once, with an explici
 schema, types and validates the rows, and publishes the tables of ``contract.TABLES`` as Parquet
 folders of the output partition, then ``_SUCCESS`` (atomically: see storage.publish_partition).
 
-Exit codes: 0 published; 2 a file-level input problem (one line on stderr:
-``error: <path>: <problem>``) or bad arguments; 1 anything unexpected.
+Every raw row ends up valid, rejected with a reason (the ``rejected`` table) or dropped as an
+exact duplicate; ``quality`` and ``quality.json`` count them. Above ``--max-reject-ratio`` only
+those two and ``rejected`` are published (no core tables, no ``_SUCCESS``).
+
+Exit codes (contract.JOB_EXIT_*): 0 published; 2 a file-level input problem or bad arguments;
+3 too many rejected rows; 1 anything unexpected (e.g. rows lost: a bug). 2 and 3 come with one
+line on stderr: ``error: <path>: <problem>``.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -25,11 +31,18 @@ if not __package__:
     # on sys.path, not the project root, so `from spark_jobs import ...` needs the parent added.
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from spark_jobs import contract, storage, transforms
+from spark_jobs import contract, quality, storage, transforms
 
 EXIT_INPUT_ERROR = contract.JOB_EXIT_INPUT_ERROR
 DEFAULT_SHUFFLE_PARTITIONS = 8
 """The tables are small (hundreds of thousands of users at most): a few shuffle partitions."""
+
+
+def reject_ratio(text: str) -> float:
+    value = float(text)
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {text}")
+    return value
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -39,6 +52,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--input", required=True, help="raw partition folder (any Hadoop URI)")
     parser.add_argument("--output", required=True, help="processed partition folder to replace")
+    parser.add_argument(
+        "--max-reject-ratio",
+        type=reject_ratio,
+        default=contract.DEFAULT_MAX_REJECT_RATIO,
+        help="publish the tables only when rejected rows / rows read <= this "
+        f"(default {contract.DEFAULT_MAX_REJECT_RATIO})",
+    )
     parser.add_argument(
         "--shuffle-partitions",
         type=int,
@@ -70,7 +90,9 @@ def start_session(args: argparse.Namespace):  # -> SparkSession (pyspark importe
 
 
 def read_raw(spark, files: list[str]):  # -> DataFrame
-    """All input files through Spark's CSV reader: header skipped, RFC 4180 quoting, UTF-8."""
+    """All input files through Spark's CSV reader: header skipped, RFC 4180 quoting, UTF-8;
+    every column a STRING, a line that does not split into eight fields kept whole in
+    ``_corrupt_record`` (PERMISSIVE), and the file of each row."""
     from pyspark.sql import functions as F
 
     return (
@@ -80,9 +102,59 @@ def read_raw(spark, files: list[str]):  # -> DataFrame
         .option("quote", '"')
         .option("escape", '"')
         .option("mode", "PERMISSIVE")
+        .option("columnNameOfCorruptRecord", transforms.CORRUPT_RECORD)
         .csv(files)
         .select("*", F.col("_metadata.file_path").alias(transforms.SOURCE_FILE))
     )
+
+
+FAILED_READ_FILE = re.compile(r"error while reading file (?P<path>\S+?)\.?\s+SQLSTATE")
+
+
+def unreadable_file_error(error: Exception) -> storage.InputError | None:
+    """Spark's FAILED_READ_FILE (a truncated gzip, a vanished file...) as an InputError naming
+    the file, or None when the failure is something else."""
+    text = str(error)
+    match = FAILED_READ_FILE.search(text)
+    if match is None:
+        return None
+    if "EOFException" in text or "Unexpected end of input stream" in text:
+        problem = "truncated or corrupt compressed file (unexpected end of input stream)"
+    else:
+        cause = next((line for line in text.splitlines() if "Caused by:" in line), "")
+        problem = f"cannot be read ({cause.replace('Caused by:', '').strip() or 'see the log'})"
+    return storage.InputError(match.group("path"), problem)
+
+
+def measure(spark, raw, args: argparse.Namespace):
+    """Validate the input once and count: returns (summary, clean events, rejected rows), the
+    last two cached. The raw files are parsed by one scan, into a cached narrow frame."""
+    from pyspark import StorageLevel
+
+    classified = transforms.classify_rows(raw, args.date).persist(StorageLevel.MEMORY_AND_DISK)
+    try:
+        reason_rows = [row.asDict() for row in transforms.row_counts(classified).collect()]
+    except Exception as error:  # py4j / captured Spark errors: see whether a file is to blame
+        input_error = unreadable_file_error(error)
+        if input_error is None:
+            raise
+        raise input_error from None
+    for row in reason_rows:
+        if row["reason"] == transforms.NOT_UTF8:
+            raise storage.InputError(row[transforms.SOURCE_FILE], "bytes that are not UTF-8")
+    if sum(row["rows"] for row in reason_rows) == 0:
+        raise storage.InputError(args.input, "no data rows in the input files (only headers)")
+
+    # Clustered by user: the dedup, user_behavior and the per-session checks need no shuffle.
+    events = transforms.clean_events(
+        classified.repartition(int(spark.conf.get("spark.sql.shuffle.partitions")), "user_id")
+    ).persist(StorageLevel.MEMORY_AND_DISK)
+    event_totals = transforms.event_quality(events).first().asDict()
+    rejected = transforms.rejected_rows(classified).persist(StorageLevel.MEMORY_AND_DISK)
+    rejected.count()
+    classified.unpersist()
+    summary = quality.summarize(args.date, reason_rows, event_totals, args.max_reject_ratio)
+    return summary, events, rejected
 
 
 def run(args: argparse.Namespace) -> int:
@@ -92,17 +164,29 @@ def run(args: argparse.Namespace) -> int:
     storage.check_headers(hadoop, files)
 
     spark = start_session(args)
-    raw = read_raw(spark, files)
-    events = transforms.parse_events(raw, args.date).cache()
-    tables = {name: build(events) for name, build in transforms.CORE_TRANSFORMS.items()}
+    summary, events, rejected = measure(spark, read_raw(spark, files), args)
+    published = summary[contract.QUALITY_PUBLISHED]
+    tables = {contract.REJECTED.name: rejected}
+    if published:
+        tables |= {name: build(events) for name, build in transforms.CORE_TRANSFORMS.items()}
+    tables[contract.QUALITY.name] = spark.createDataFrame([summary], contract.QUALITY.ddl)
 
-    def write_tables(staging_uri: str) -> None:
+    def write_partition(staging_uri: str) -> None:
         for name, table in tables.items():
             table.coalesce(1).write.mode("errorifexists").parquet(f"{staging_uri}/{name}")
+        storage.write_text(
+            storage.Hadoop.from_session(spark),
+            staging_uri,
+            contract.QUALITY_JSON,
+            quality.to_json(summary),
+        )
 
     storage.publish_partition(
-        storage.Hadoop.from_session(spark), args.output, write_tables, complete=True
+        storage.Hadoop.from_session(spark), args.output, write_partition, complete=published
     )
+    if not published:
+        report_error(f"{args.input}: {quality.too_many_rejects_message(summary)}")
+        return contract.JOB_EXIT_TOO_MANY_REJECTS
     return 0
 
 

@@ -18,10 +18,23 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql.types import StructType
 
-from spark_jobs import contract
+from spark_jobs import contract, quality
 
 SOURCE_FILE = "source_file"
 """Column added by the reader: the file a raw row comes from."""
+CORRUPT_RECORD = "_corrupt_record"
+"""Column the CSV reader fills (PERMISSIVE mode) with the whole line when it does not split into
+exactly the schema's fields; null otherwise."""
+REASON = "reason"
+RAW_RECORD = "raw_record"
+MISSING_MASK = "missing_mask"
+"""Bit i set when raw column i (``contract.RAW_COLUMNS`` order) is absent, empty or blank."""
+NOT_UTF8 = quality.NOT_UTF8
+"""Internal reason, ahead of all others: the row holds U+FFFD, which is what the reader makes of
+bytes that are not UTF-8. A file-level problem: the job fails naming the file, never publishes
+it as a row reason."""
+COPIES = "copies"
+"""In the clean events: how many identical valid raw rows this event stands for (>= 1)."""
 
 EVENT_COLUMNS: tuple[str, ...] = (
     "event_time",
@@ -35,11 +48,20 @@ EVENT_COLUMNS: tuple[str, ...] = (
 )
 """Columns of the clean events frame (see the module docstring)."""
 
+MAX_PRICE_CHECK_TYPE = "DECIMAL(38,18)"
+"""A price is read at this precision too: equal to its PRICE_TYPE value means no rounding."""
 
-def raw_schema() -> StructType:
-    """Every raw column as STRING: typing is done by ``parse_events``, never by the reader, so a
-    bad value becomes a null we can see instead of a row the reader silently drops."""
-    return StructType.fromDDL(", ".join(f"`{name}` STRING" for name in contract.RAW_COLUMNS))
+
+def raw_schema(*, with_corrupt_record: bool = True) -> StructType:
+    """Every raw column as STRING, plus the reader's corrupt-record column.
+
+    Typing is done by ``classify_rows``, never by the reader, so a bad value becomes a reason we
+    can count instead of a null or a dropped row.
+    """
+    columns = [f"`{name}` STRING" for name in contract.RAW_COLUMNS]
+    if with_corrupt_record:
+        columns.append(f"`{CORRUPT_RECORD}` STRING")
+    return StructType.fromDDL(", ".join(columns))
 
 
 def conform(frame: DataFrame, table: contract.Table) -> DataFrame:
@@ -47,24 +69,149 @@ def conform(frame: DataFrame, table: contract.Table) -> DataFrame:
     return frame.select(*(F.col(c.name).cast(c.type).alias(c.name) for c in table.columns))
 
 
-def parse_events(raw: DataFrame, partition_date: dt.date) -> DataFrame:
-    """Type the raw strings; keep the rows that type cleanly and belong to ``partition_date``."""
-    typed = raw.select(
-        F.try_to_timestamp("timestamp", F.lit(contract.TIMESTAMP_FORMAT)).alias("event_time"),
-        F.col("user_id").try_cast("BIGINT").alias("user_id"),
+# --- Row-level validation -------------------------------------------------------------------------
+
+
+def _blank(column: str) -> Column:
+    return F.col(column).isNull() | (F.trim(F.col(column)) == "")
+
+
+def _csv_field(column: str) -> Column:
+    """A parsed field written back as CSV: quoted (quotes doubled) when it needs to be."""
+    value = F.coalesce(F.col(column), F.lit(""))
+    quoted = F.concat(F.lit('"'), F.regexp_replace(value, '"', '""'), F.lit('"'))
+    return F.when(value.rlike('[",\r\n]'), quoted).otherwise(value)
+
+
+def classify_rows(raw: DataFrame, partition_date: dt.date) -> DataFrame:
+    """Type every raw row and give each invalid one its reason (first match wins).
+
+    ``raw``: the reader's eight STRING columns, ``CORRUPT_RECORD`` and ``SOURCE_FILE``.
+    Result: ``REASON`` (null = valid), ``EVENT_COLUMNS`` typed (meaningful when valid), and for
+    rejected rows ``RAW_RECORD`` (the line: as read when it was malformed, else its fields written
+    back as CSV), ``SOURCE_FILE`` and ``MISSING_MASK``. Precedence: ``NOT_UTF8``, then
+    ``contract.REJECT_REASONS`` in order.
+    """
+    event_time = F.try_to_timestamp(F.col("timestamp"), F.lit(contract.TIMESTAMP_FORMAT))
+    user_id = F.col("user_id").try_cast("BIGINT")
+    price = F.col("price").try_cast(contract.PRICE_TYPE)
+    exact_price = F.col("price").try_cast(MAX_PRICE_CHECK_TYPE)
+    quantity = F.col("quantity").try_cast("INT")
+    required = [name for name in contract.RAW_COLUMNS if name != "quantity"]
+
+    not_utf8 = F.lit(False)
+    for column in (*contract.RAW_COLUMNS, CORRUPT_RECORD):
+        not_utf8 = not_utf8 | F.coalesce(F.col(column).contains("\ufffd"), F.lit(False))
+    checks: list[tuple[str, Column]] = [
+        (NOT_UTF8, not_utf8),
+        (contract.REJECT_WRONG_FIELD_COUNT, F.col(CORRUPT_RECORD).isNotNull()),
+        (contract.REJECT_MISSING_FIELD, _any(_blank(name) for name in required)),
+        (contract.REJECT_UNPARSEABLE_TIMESTAMP, event_time.isNull()),
+        (
+            contract.REJECT_TIMESTAMP_OUTSIDE_PARTITION,
+            F.to_date(event_time) != F.lit(partition_date),
+        ),
+        (
+            contract.REJECT_UNKNOWN_EVENT_TYPE,
+            ~F.col("event_type").isin(*contract.EVENT_TYPES),
+        ),
+        (contract.REJECT_INVALID_USER_ID, user_id.isNull()),
+        (
+            contract.REJECT_INVALID_PRICE,
+            price.isNull() | exact_price.isNull() | (exact_price < 0) | (price != exact_price),
+        ),
+        (contract.REJECT_INVALID_QUANTITY, quantity.isNull() | (quantity < 1)),
+    ]
+    reason = F.when(checks[0][1], checks[0][0])
+    for name, failed in checks[1:]:
+        reason = reason.when(failed, name)
+
+    missing_mask = F.lit(0)
+    for bit, name in enumerate(contract.RAW_COLUMNS):
+        missing_mask = missing_mask.bitwiseOR(F.when(_blank(name), 1 << bit).otherwise(0))
+    raw_record = F.coalesce(
+        F.col(CORRUPT_RECORD), F.concat_ws(",", *(_csv_field(n) for n in contract.RAW_COLUMNS))
+    )
+    rejected = F.col(REASON).isNotNull()
+    return raw.withColumn(REASON, reason).select(
+        REASON,
+        F.when(rejected, raw_record).alias(RAW_RECORD),
+        F.when(rejected, F.col(SOURCE_FILE)).alias(SOURCE_FILE),
+        F.when(rejected, missing_mask).alias(MISSING_MASK),
+        event_time.alias("event_time"),
+        user_id.alias("user_id"),
         "session_id",
         "event_type",
         "product_id",
         "category",
-        F.col("price").try_cast(contract.PRICE_TYPE).alias("price"),
-        F.col("quantity").try_cast("INT").alias("quantity"),
+        price.alias("price"),
+        quantity.alias("quantity"),
     )
-    return typed.where(
-        (F.to_date("event_time") == F.lit(partition_date))
-        & F.col("event_type").isin(*contract.EVENT_TYPES)
-        & (F.col("price") >= 0)
-        & (F.col("quantity") >= 1)
-    ).dropna()
+
+
+def _any(conditions) -> Column:
+    result = F.lit(False)
+    for condition in conditions:
+        result = result | condition
+    return result
+
+
+def clean_events(classified: DataFrame) -> DataFrame:
+    """Valid rows, exact duplicates merged into one event (``COPIES`` counts them).
+
+    A duplicate is a valid row whose eight typed values equal another's: the same event
+    recorded twice, whatever the spelling ("9.9" and "9.90" are one price).
+    """
+    valid = classified.where(F.col(REASON).isNull()).select(*EVENT_COLUMNS)
+    return valid.groupBy(*EVENT_COLUMNS).agg(F.count(F.lit(1)).alias(COPIES))
+
+
+def rejected_rows(classified: DataFrame) -> DataFrame:
+    """The ``rejected`` table: every invalid row with its line, file and reason."""
+    rejected = classified.where(F.col(REASON).isNotNull() & (F.col(REASON) != NOT_UTF8))
+    return conform(rejected, contract.REJECTED)
+
+
+def row_counts(classified: DataFrame) -> DataFrame:
+    """Per reason (null = valid): rows, rows missing each raw column, and one of its files.
+
+    Small (one row per reason seen): the driver turns it into the quality summary.
+    """
+    missing = [
+        F.sum(F.col(MISSING_MASK).bitwiseAND(1 << bit).cast("BOOLEAN").cast("BIGINT")).alias(name)
+        for bit, name in enumerate(contract.RAW_COLUMNS)
+    ]
+    return classified.groupBy(REASON).agg(
+        F.count(F.lit(1)).alias("rows"), F.min(SOURCE_FILE).alias(SOURCE_FILE), *missing
+    )
+
+
+def event_quality(events: DataFrame) -> DataFrame:
+    """One row of checks on the clean events: rows_valid, duplicates_dropped, negative_revenue
+    and purchases_without_prior_event (no view or add_to_cart at or before the purchase in the
+    same user's session: counted, not rejected; a same-second event counts as before, since
+    timestamps have whole seconds and their order within a second is unknown)."""
+    purchase = _is_purchase()
+    per_session = events.groupBy("user_id", "session_id").agg(
+        F.count(F.lit(1)).alias("events"),
+        F.sum(F.col(COPIES) - 1).alias("duplicates"),
+        F.count_if(purchase & (F.col("price") * F.col("quantity") < 0)).alias("negative"),
+        F.min(F.when(~purchase, F.col("event_time"))).alias("first_prior"),
+        F.collect_list(F.when(purchase, F.col("event_time"))).alias("purchase_times"),
+    )
+    orphans = F.size(
+        F.filter(
+            "purchase_times",
+            lambda time: F.col("first_prior").isNull() | (time < F.col("first_prior")),
+        )
+    )
+    totals = per_session.agg(
+        F.sum("events").alias(contract.QUALITY_ROWS_VALID),
+        F.sum("duplicates").alias(contract.QUALITY_DUPLICATES_DROPPED),
+        F.sum("negative").alias(contract.QUALITY_NEGATIVE_REVENUE),
+        F.sum(orphans).alias(contract.QUALITY_PURCHASES_WITHOUT_PRIOR_EVENT),
+    )
+    return totals.select(*(F.coalesce(c, F.lit(0)).cast("BIGINT").alias(c) for c in totals.columns))
 
 
 # --- The four tables ------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import json
 import os
 import shutil
 import subprocess
@@ -134,6 +135,18 @@ def test_sample_day_every_value_of_the_four_tables(sample_run):
     run, processed = sample_run
     assert_succeeded(run)
     assert read_core_tables(processed) == expected_sample_tables()
+
+
+def test_sample_day_has_no_rejects_and_its_quality_summary(sample_run):
+    _, processed = sample_run
+    summary = json.loads((processed / contract.QUALITY_JSON).read_text())
+    assert summary[contract.QUALITY_ROWS_READ] == summary[contract.QUALITY_ROWS_VALID] == 15
+    assert summary[contract.QUALITY_ROWS_REJECTED] == 0
+    assert summary[contract.QUALITY_DUPLICATES_DROPPED] == 0
+    # 101 viewed p001 before buying it, 102 and 103 likewise: no orphan purchase
+    assert summary[contract.QUALITY_PURCHASES_WITHOUT_PRIOR_EVENT] == 0
+    assert summary[contract.QUALITY_PUBLISHED] is True
+    assert read_table(processed, contract.REJECTED.name).num_rows == 0
 
 
 def test_sample_day_tables_have_the_contract_types(sample_run):

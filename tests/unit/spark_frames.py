@@ -18,18 +18,30 @@ def sample_rows() -> list[list[str]]:
         return list(csv.reader(handle))[1:]
 
 
+SOURCE_FILE = "file:/landing/2026/02/14/test.csv"
+
+
 def raw_frame(spark, rows: Sequence[Sequence[str | None]]):
-    """Raw rows as the reader yields them: eight STRING columns (None = empty field)."""
+    """Raw rows as the reader yields them: eight STRING fields (None = empty), the reader's
+    corrupt-record column (a ninth item, when given: the row was malformed) and the file."""
     from spark_jobs import transforms
 
-    return spark.createDataFrame([tuple(row) for row in rows], transforms.raw_schema())
+    padded = [(*row[:8], row[8] if len(row) > 8 else None, SOURCE_FILE) for row in rows]
+    schema = transforms.raw_schema().add(transforms.SOURCE_FILE, "string")
+    return spark.createDataFrame(padded, schema)
+
+
+def classified_frame(spark, rows: Sequence[Sequence[str | None]], partition_date=SAMPLE_DATE):
+    from spark_jobs import transforms
+
+    return transforms.classify_rows(raw_frame(spark, rows), partition_date)
 
 
 def events_frame(spark, rows: Sequence[Sequence[str | None]], partition_date=SAMPLE_DATE):
-    """Clean events from raw rows, through the job's own parsing."""
+    """Clean events from raw rows, through the job's own validation and deduplication."""
     from spark_jobs import transforms
 
-    return transforms.parse_events(raw_frame(spark, rows), partition_date)
+    return transforms.clean_events(classified_frame(spark, rows, partition_date))
 
 
 def rows_of(frame) -> list[dict]:

@@ -1,0 +1,228 @@
+"""Row-level validation (transforms.classify_rows and friends) on hand-made raw rows.
+
+A property test adds generated mixes of good and bad rows: nothing is lost, and each bad row
+gets the reason of the one rule it breaks.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from spark_jobs import contract, quality, transforms
+from tests.unit.spark_frames import SOURCE_FILE, classified_frame, events_frame, rows_of
+
+GOOD = ["2026-02-14 10:00:00", "7", "s1", "view", "p1", "books", "10.00", "1"]
+
+
+def with_field(column: str, value: str | None) -> list[str | None]:
+    row: list[str | None] = list(GOOD)
+    row[contract.RAW_COLUMNS.index(column)] = value
+    return row
+
+
+# (row, expected reason); each breaks exactly one rule unless its comment says otherwise.
+CASES = [
+    (GOOD, None),
+    ([*GOOD[:7], None, "2026-02-14 10:00:00,7,s1,view,p1,books,10.00"], "wrong_field_count"),
+    (with_field("session_id", None), "missing_field"),
+    (with_field("category", "   "), "missing_field"),
+    (with_field("price", ""), "missing_field"),  # a missing price is a missing field...
+    (with_field("quantity", None), "invalid_quantity"),  # ...a missing quantity its own reason
+    (with_field("timestamp", "2026-02-14 10:00"), "unparseable_timestamp"),
+    (with_field("timestamp", "2026-02-30 10:00:00"), "unparseable_timestamp"),
+    (with_field("timestamp", "2026-02-14 9:00:00"), "unparseable_timestamp"),
+    (with_field("timestamp", "2026-02-15 00:00:00"), "timestamp_outside_partition"),
+    (with_field("event_type", "View"), "unknown_event_type"),
+    (with_field("user_id", "7.5"), "invalid_user_id"),
+    (with_field("user_id", "99999999999999999999"), "invalid_user_id"),
+    (with_field("price", "-0.01"), "invalid_price"),
+    (with_field("price", "1.005"), "invalid_price"),  # would round: not exact
+    (with_field("price", "12345678901.00"), "invalid_price"),  # does not fit DECIMAL(12,2)
+    (with_field("price", "NaN"), "invalid_price"),
+    (with_field("quantity", "0"), "invalid_quantity"),
+    (with_field("quantity", "2.0"), "invalid_quantity"),
+    # Two broken rules: the earlier reason in contract.REJECT_REASONS wins.
+    ([*with_field("timestamp", "nope")[:6], "abc", "0"], "unparseable_timestamp"),
+    ([*with_field("user_id", "")[:7], "x"], "missing_field"),
+]
+
+
+def test_reasons_cover_every_contract_reason():
+    assert {reason for _, reason in CASES} - {None} == set(contract.REJECT_REASONS)
+
+
+def test_each_row_gets_its_reason(spark):
+    classified = rows_of(classified_frame(spark, [row for row, _ in CASES]))
+    assert [row[transforms.REASON] for row in classified] == [reason for _, reason in CASES]
+
+
+def test_rejected_rows_keep_line_and_file_valid_rows_keep_types(spark):
+    good, short, missing = rows_of(classified_frame(spark, [row for row, _ in CASES[:3]]))
+    assert good[transforms.RAW_RECORD] is None and good[transforms.SOURCE_FILE] is None
+    assert good["event_time"] == dt.datetime(2026, 2, 14, 10, 0)
+    assert short[transforms.RAW_RECORD] == "2026-02-14 10:00:00,7,s1,view,p1,books,10.00"
+    assert short[transforms.SOURCE_FILE] == SOURCE_FILE
+    assert missing[transforms.RAW_RECORD] == "2026-02-14 10:00:00,7,,view,p1,books,10.00,1"
+    # bit 2 = session_id (contract.RAW_COLUMNS order)
+    assert missing[transforms.MISSING_MASK] == 1 << 2
+
+
+def test_fields_that_need_quotes_are_quoted_back(spark):
+    row = with_field("session_id", 's,"1"')
+    row[7] = "0"  # invalid quantity, so the row is rejected and its line rebuilt
+    (rejected,) = rows_of(transforms.rejected_rows(classified_frame(spark, [row])))
+    assert rejected["raw_record"] == '2026-02-14 10:00:00,7,"s,""1""",view,p1,books,10.00,0'
+
+
+def test_replacement_character_marks_the_row_not_utf8(spark):
+    (row,) = rows_of(classified_frame(spark, [with_field("category", "bo\ufffdks")]))
+    assert row[transforms.REASON] == transforms.NOT_UTF8
+
+
+def test_duplicates_merge_into_one_event_with_copies(spark):
+    rows = [GOOD, GOOD, with_field("price", "10.0"), with_field("quantity", "2")]
+    events = rows_of(events_frame(spark, rows).orderBy("quantity"))
+    # GOOD x 2 and its "10.0" spelling are one event (3 copies); quantity 2 is another event
+    assert [(e["quantity"], e[transforms.COPIES]) for e in events] == [(1, 3), (2, 1)]
+
+
+def test_event_quality_counts_orphan_purchases(spark):
+    rows = [
+        # user 1, s1: view 10:00, purchase 10:05 -> has a prior event
+        ["2026-02-14 10:00:00", "1", "s1", "view", "p1", "books", "1.00", "1"],
+        ["2026-02-14 10:05:00", "1", "s1", "purchase", "p1", "books", "1.00", "1"],
+        # user 1, s2: purchase 11:00, then a view at 11:01 -> no prior: 1
+        ["2026-02-14 11:00:00", "1", "s2", "purchase", "p1", "books", "1.00", "1"],
+        ["2026-02-14 11:01:00", "1", "s2", "view", "p1", "books", "1.00", "1"],
+        # user 2, s1 (same session id, other user): purchase alone -> 1; twice in the file -> 1 dup
+        ["2026-02-14 12:00:00", "2", "s1", "purchase", "p2", "toys", "3.00", "2"],
+        ["2026-02-14 12:00:00", "2", "s1", "purchase", "p2", "toys", "3.00", "2"],
+        # user 3: cart and purchase in the same second -> the cart counts as prior
+        ["2026-02-14 13:00:00", "3", "s3", "add_to_cart", "p3", "home", "5.00", "1"],
+        ["2026-02-14 13:00:00", "3", "s3", "purchase", "p3", "home", "5.00", "1"],
+    ]
+    (totals,) = rows_of(transforms.event_quality(events_frame(spark, rows)))
+    assert totals == {
+        contract.QUALITY_ROWS_VALID: 7,
+        contract.QUALITY_DUPLICATES_DROPPED: 1,
+        contract.QUALITY_NEGATIVE_REVENUE: 0,
+        contract.QUALITY_PURCHASES_WITHOUT_PRIOR_EVENT: 2,
+    }
+
+
+def test_row_counts_and_summary_of_the_cases(spark):
+    classified = classified_frame(spark, [row for row, _ in CASES])
+    reason_rows = [row.asDict() for row in transforms.row_counts(classified).collect()]
+    totals = transforms.event_quality(transforms.clean_events(classified)).first().asDict()
+    summary = quality.summarize(dt.date(2026, 2, 14), reason_rows, totals, 0.05)
+    assert summary["rows_read"] == len(CASES) == 21
+    assert summary["rows_valid"] == 1
+    assert summary["rows_rejected"] == 20
+    assert summary["rejected_by_reason"]["invalid_price"] == 4
+    # session_id None, category blank, price "", quantity None, user_id "" (and the short line's
+    # missing quantity): one each, quantity twice
+    assert summary["null_counts"] == {
+        "timestamp": 0,
+        "user_id": 1,
+        "session_id": 1,
+        "event_type": 0,
+        "product_id": 0,
+        "category": 1,
+        "price": 1,
+        "quantity": 2,
+    }
+
+
+# --- Property: generated mixes of good and bad rows ------------------------------------------------
+
+BAD_VALUES: dict[str, tuple[str, list[str | None]]] = {
+    # reason: (column to break, values that break only that rule)
+    "missing_field": ("product_id", [None, "", " "]),
+    "unparseable_timestamp": ("timestamp", ["2026/02/14 10:00:00", "yesterday", "2026-02-14"]),
+    "timestamp_outside_partition": ("timestamp", ["2026-02-13 23:59:59", "2027-02-14 10:00:00"]),
+    "unknown_event_type": ("event_type", ["click", "PURCHASE", "view "]),
+    "invalid_user_id": ("user_id", ["u7", "1e3", "0x10"]),
+    "invalid_price": ("price", ["-1", "ten", "0.001"]),
+    "invalid_quantity": ("quantity", ["0", "-1", "one", ""]),
+}
+
+good_rows = st.builds(
+    lambda second, user, session, event, product, category, cents, quantity: [
+        f"2026-02-14 {second // 3600:02d}:{second // 60 % 60:02d}:{second % 60:02d}",
+        str(user),
+        f"s{session}",
+        event,
+        f"p{product}",
+        category,
+        f"{cents // 100}.{cents % 100:02d}",
+        str(quantity),
+    ],
+    st.integers(0, 86_399),
+    st.integers(1, 50),
+    st.integers(1, 5),
+    st.sampled_from(contract.EVENT_TYPES),
+    st.integers(1, 9),
+    st.sampled_from(["books", "toys", "home"]),
+    st.integers(0, 10**6),
+    st.integers(1, 5),
+)
+
+
+@st.composite
+def bad_rows(draw) -> tuple[list[str | None], str]:
+    row = list(draw(good_rows))
+    reason = draw(st.sampled_from([*BAD_VALUES, "wrong_field_count"]))
+    if reason == "wrong_field_count":
+        line = ",".join(value or "" for value in row)
+        return [*row[:7], None, line[: line.rindex(",")]], reason
+    column, values = BAD_VALUES[reason]
+    row[contract.RAW_COLUMNS.index(column)] = draw(st.sampled_from(values))
+    return row, reason
+
+
+@st.composite
+def mixed_days(draw) -> tuple[list[list[str | None]], list[str | None], int]:
+    """(rows, expected reason per row, expected duplicates dropped)."""
+    good = draw(st.lists(good_rows, max_size=12, unique_by=lambda row: tuple(row[:6])))
+    repeats = draw(st.lists(st.sampled_from(good), max_size=4)) if good else []
+    bad = draw(st.lists(bad_rows(), max_size=12))
+    rows = [(row, None) for row in good + repeats] + bad
+    order = draw(st.permutations(range(len(rows))))
+    shuffled = [rows[i] for i in order]
+    return [row for row, _ in shuffled], [reason for _, reason in shuffled], len(repeats)
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(mixed_days())
+def test_property_nothing_lost_and_each_bad_row_gets_its_reason(spark, day):
+    rows, reasons, duplicates = day
+    classified = classified_frame(spark, rows).cache()
+    try:
+        assert [row[transforms.REASON] for row in rows_of(classified)] == reasons
+        reason_rows = [row.asDict() for row in transforms.row_counts(classified).collect()]
+        totals = transforms.event_quality(transforms.clean_events(classified)).first().asDict()
+        summary = quality.summarize(dt.date(2026, 2, 14), reason_rows, totals, 0.05)
+    finally:
+        classified.unpersist()
+    assert summary["rows_read"] == len(rows)
+    assert summary["rows_read"] == (
+        summary["rows_valid"] + summary["rows_rejected"] + summary["duplicates_dropped"]
+    )
+    assert summary["duplicates_dropped"] == duplicates
+    for reason in contract.REJECT_REASONS:
+        assert summary["rejected_by_reason"][reason] == reasons.count(reason)
+
+
+@pytest.mark.parametrize("column", contract.RAW_COLUMNS)
+def test_raw_schema_is_all_strings_plus_the_corrupt_record(column):
+    schema = transforms.raw_schema()
+    assert schema[column].dataType.simpleString() == "string"
+    assert schema.names[-1] == transforms.CORRUPT_RECORD
