@@ -12,6 +12,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from spark_jobs import contract
 from spark_jobs.contract import CATEGORY_STATS, EVENT_TYPES, FUNNEL, HOURLY_ACTIVITY, USER_BEHAVIOR
 
 RULE = "=" * 60
@@ -77,7 +78,28 @@ def top_users_section(user_behavior: pa.Table, limit: int = TOP_USERS) -> list[d
     return ranked[:limit]
 
 
-def render_text_report(partition_date: date, tables: Mapping[str, pa.Table]) -> str:
+def quality_section(quality: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Every input row accounted for: read = valid + rejected (by reason) + duplicates."""
+    ratio = f"{quality[contract.QUALITY_REJECT_RATIO]:.2%} of rows read, limit {quality[contract.QUALITY_MAX_REJECT_RATIO]:.2%}"
+    rows = [
+        ("rows read", quality[contract.QUALITY_ROWS_READ]),
+        ("rows valid", quality[contract.QUALITY_ROWS_VALID]),
+        ("rows rejected", f"{quality[contract.QUALITY_ROWS_REJECTED]} ({ratio})"),
+        *(
+            (f"  rejected: {reason}", count)
+            for reason, count in quality[contract.QUALITY_REJECTED_BY_REASON].items()
+            if count
+        ),
+        ("duplicates dropped", quality[contract.QUALITY_DUPLICATES_DROPPED]),
+        ("purchases without prior event", quality[contract.QUALITY_PURCHASES_WITHOUT_PRIOR_EVENT]),
+        ("negative revenue", quality[contract.QUALITY_NEGATIVE_REVENUE]),
+    ]
+    return [{"measure": measure, "value": value} for measure, value in rows]
+
+
+def render_text_report(
+    partition_date: date, tables: Mapping[str, pa.Table], quality: Mapping[str, Any] | None = None
+) -> str:
     sections = [
         (
             "[1] Category Performance",
@@ -96,6 +118,8 @@ def render_text_report(partition_date: date, tables: Mapping[str, pa.Table]) -> 
             top_users_section(tables[USER_BEHAVIOR.name]),
         ),
     ]
+    if quality is not None:
+        sections.append(("[5] Data Quality", ("measure", "value"), quality_section(quality)))
     lines = [RULE, f"E-COMMERCE DAILY REPORT - {partition_date.isoformat()}", RULE]
     for title, columns, rows in sections:
         lines += ["", title, format_table(columns, rows)]

@@ -12,6 +12,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from spark_jobs import contract
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 # --- Airflow connections -----------------------------------------------------------------------
@@ -61,8 +63,8 @@ SPARK_DRIVER_MEMORY = "1g"
 # --- DAG params (thresholds) and their defaults ------------------------------------------------
 DEFAULT_MIN_LIVE_DATANODES = 1
 DEFAULT_MIN_FREE_BYTES = 1 * 1024**3
-DEFAULT_MAX_REJECT_RATIO = 0.05
-"""Share of rejected raw rows above which a day is not published."""
+DEFAULT_MAX_REJECT_RATIO = contract.DEFAULT_MAX_REJECT_RATIO
+"""Share of rejected raw rows above which a day is not published (the job's own default)."""
 
 
 @dataclass(frozen=True)

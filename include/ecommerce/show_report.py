@@ -12,6 +12,7 @@ from pathlib import Path
 
 from include.ecommerce.partitions import Partition, PartitionDateError
 from include.ecommerce.report import REPORT_FILE_NAME
+from include.ecommerce.report_html import HTML_REPORT_FILE_NAME
 from include.ecommerce.settings import DEFAULT_REPORTS_DIR, REPORTS_DIR_VARIABLE
 
 
@@ -38,6 +39,7 @@ def main(argv: list[str]) -> int:
     print(
         f"\nReport stored at {path} and in HDFS at {partition.report_partition}/{REPORT_FILE_NAME}"
     )
+    print(f"HTML report (open it in a browser): {path.with_name(HTML_REPORT_FILE_NAME)}")
     return 0
 
 

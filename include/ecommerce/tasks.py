@@ -167,14 +167,15 @@ def validate_outputs(**context: Any) -> bool:
 
 
 def generate_report(**context: Any) -> str:
-    """Render the report, log it, store it in HDFS and in the local reports folder."""
+    """Render the text and HTML reports, log them, store them in HDFS and locally."""
     from include.ecommerce.report import REPORT_FILE_NAME, render_text_report
+    from include.ecommerce.report_html import publish_html_report
     from include.ecommerce.validation import read_partition
 
     partition = _partition_or_fail(context)
     client = _webhdfs_client()
     contents = read_partition(client, partition.processed_partition)
-    report = render_text_report(partition.partition_date, contents.tables)
+    report = render_text_report(partition.partition_date, contents.tables, contents.quality)
     log.info("report for %s:\n%s", partition.iso, report)
 
     report_path = f"{partition.report_partition}/{REPORT_FILE_NAME}"
@@ -182,6 +183,10 @@ def generate_report(**context: Any) -> str:
     client.write(report_path, data=report.encode("utf-8"), overwrite=True)
     local_path = _store_locally(settings.load_locations().reports_dir, partition, report)
     log.info("report stored at hdfs:%s and %s", report_path, local_path)
+    # With the extra tables and the 7-day trend; logs where the HTML file is.
+    publish_html_report(
+        client, partition, contents.tables, local_path.parent, quality=contents.quality
+    )
     return report_path
 
 

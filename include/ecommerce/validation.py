@@ -10,16 +10,18 @@ fine; raw rows never come here.
 from __future__ import annotations
 
 import io
+import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from spark_jobs import contract
 from spark_jobs.contract import (
     CATEGORY_STATS,
     CORE_TABLES,
@@ -46,6 +48,8 @@ class PartitionContents:
 
     processed_partition: str
     tables: Mapping[str, pa.Table]
+    quality: Mapping[str, Any] | None = None
+    """The job's ``quality.json``: rows read, valid, rejected by reason, duplicates..."""
 
 
 # --- Reading ---------------------------------------------------------------------------------
@@ -72,6 +76,14 @@ def read_table(client: Client, folder: str) -> pa.Table:
     return pa.concat_tables(pieces) if len(pieces) > 1 else pieces[0]
 
 
+def read_quality(client: Client, processed_partition: str) -> dict[str, Any] | None:
+    path = f"{processed_partition}/{contract.QUALITY_JSON}"
+    if client.status(path, strict=False) is None:
+        return None
+    with client.read(path) as reader:
+        return json.loads(reader.read())
+
+
 def read_partition(
     client: Client, processed_partition: str, tables: Iterable[Table] = CORE_TABLES
 ) -> PartitionContents:
@@ -81,7 +93,7 @@ def read_partition(
         if client.status(folder, strict=False) is None:
             raise OutputValidationError(f"{folder}: table folder is missing")
         read[table.name] = read_table(client, folder)
-    return PartitionContents(processed_partition, read)
+    return PartitionContents(processed_partition, read, read_quality(client, processed_partition))
 
 
 # --- Checking ----------------------------------------------------------------------------------
@@ -200,6 +212,39 @@ def invariant_problems(tables: Mapping[str, pa.Table]) -> list[str]:
     return problems
 
 
+def quality_problems(
+    quality: Mapping[str, Any] | None, tables: Mapping[str, pa.Table]
+) -> list[str]:
+    """The job's own accounting must add up, and agree with the tables it published."""
+    if quality is None:
+        return [f"{contract.QUALITY_JSON} is missing"]
+    missing = [field for field in contract.QUALITY_FIELDS if field not in quality]
+    if missing:
+        return [f"{contract.QUALITY_JSON} lacks {missing}"]
+    read, valid = quality[contract.QUALITY_ROWS_READ], quality[contract.QUALITY_ROWS_VALID]
+    rejected = quality[contract.QUALITY_ROWS_REJECTED]
+    duplicates = quality[contract.QUALITY_DUPLICATES_DROPPED]
+    problems = []
+    if read != valid + rejected + duplicates:
+        problems.append(
+            f"rows do not add up: rows_read={read} != rows_valid={valid} + "
+            f"rows_rejected={rejected} + duplicates_dropped={duplicates}"
+        )
+    by_reason = sum(quality[contract.QUALITY_REJECTED_BY_REASON].values())
+    if by_reason != rejected:
+        problems.append(f"rejected_by_reason sums to {by_reason}, rows_rejected={rejected}")
+    events = _total(tables[FUNNEL.name], "count")
+    if events != valid:
+        problems.append(f"rows_valid={valid} but the funnel counts {events} events")
+    if not quality[contract.QUALITY_PUBLISHED]:
+        problems.append("quality.json says the day was not published, yet _SUCCESS exists")
+    if quality[contract.QUALITY_NEGATIVE_REVENUE]:
+        problems.append(
+            f"{quality[contract.QUALITY_NEGATIVE_REVENUE]} purchase(s) with negative revenue"
+        )
+    return problems
+
+
 def partition_problems(
     contents: PartitionContents, tables: Iterable[Table] = CORE_TABLES
 ) -> list[str]:
@@ -212,6 +257,7 @@ def partition_problems(
             problems.append(f"{table.name}: no rows")
     if not problems:
         problems += invariant_problems(contents.tables)
+        problems += quality_problems(contents.quality, contents.tables)
     return [f"{contents.processed_partition}: {problem}" for problem in problems]
 
 

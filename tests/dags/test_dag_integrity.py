@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import subprocess
 import sys
 from pathlib import Path
@@ -39,7 +40,7 @@ def test_every_dag_imports_without_errors(dag_bag):
 
 def test_five_tasks_in_a_chain(dag):
     assert [task.task_id for task in dag.topological_sort()] == TASK_ORDER
-    for upstream, downstream in zip(TASK_ORDER, TASK_ORDER[1:], strict=False):
+    for upstream, downstream in itertools.pairwise(TASK_ORDER):
         assert dag.get_task(downstream).upstream_task_ids == {upstream}
 
 

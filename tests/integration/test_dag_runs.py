@@ -8,7 +8,7 @@ from include.ecommerce.partitions import Partition
 from include.ecommerce.validation import read_partition
 from spark_jobs.contract import CORE_TABLES
 from tests.integration.airflow_cli import isolated_airflow_home, run_airflow
-from tests.unit.test_report import EXPECTED_SAMPLE_REPORT
+from tests.unit.test_report import EXPECTED_SAMPLE_REPORT_WITH_QUALITY
 
 pytestmark = [pytest.mark.integration, pytest.mark.airflow]
 
@@ -52,8 +52,10 @@ def first_run(hdfs, airflow_env):
 def test_sample_day_report_is_stored_in_hdfs_and_locally(first_run, hdfs, reports_dir):
     output, _ = first_run
     with hdfs.client.read(f"{SAMPLE_DAY.report_partition}/report.txt") as reader:
-        assert reader.read().decode("utf-8") == EXPECTED_SAMPLE_REPORT
-    assert (reports_dir / "2026/02/14/report.txt").read_text() == EXPECTED_SAMPLE_REPORT
+        assert reader.read().decode("utf-8") == EXPECTED_SAMPLE_REPORT_WITH_QUALITY
+    assert (
+        reports_dir / "2026/02/14/report.txt"
+    ).read_text() == EXPECTED_SAMPLE_REPORT_WITH_QUALITY
     assert "E-COMMERCE DAILY REPORT - 2026-02-14" in output  # and in the task log
 
 

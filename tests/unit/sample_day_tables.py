@@ -73,3 +73,24 @@ def sample_day_tables() -> dict[str, pa.Table]:
         "funnel": FUNNEL,
         "user_behavior": USER_BEHAVIOR,
     }
+
+
+def sample_day_quality() -> dict:
+    """The sample day's quality.json: 15 clean rows; every purchase follows a view and a cart
+    event in its session (s1001, s1002, s1003)."""
+    from spark_jobs import contract
+
+    return {
+        "partition_date": "2026-02-14",
+        "rows_read": 15,
+        "rows_valid": 15,
+        "rows_rejected": 0,
+        "rejected_by_reason": dict.fromkeys(contract.REJECT_REASONS, 0),
+        "duplicates_dropped": 0,
+        "reject_ratio": 0.0,
+        "max_reject_ratio": 0.05,
+        "published": True,
+        "purchases_without_prior_event": 0,
+        "negative_revenue": 0,
+        "null_counts": dict.fromkeys(contract.RAW_COLUMNS, 0),
+    }

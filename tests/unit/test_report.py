@@ -2,7 +2,7 @@ from datetime import date
 from decimal import Decimal
 
 from include.ecommerce.report import format_table, format_value, render_text_report
-from tests.unit.sample_day_tables import sample_day_tables
+from tests.unit.sample_day_tables import sample_day_quality, sample_day_tables
 
 # The sample day's report, from the hand-counted tables (not the seed's printed sample, which
 # has wrong cells): electronics 6 events, hour 9 with 6 users, 7 views, user 104 before 105.
@@ -51,6 +51,25 @@ E-COMMERCE DAILY REPORT - 2026-02-14
 """
 
 
+# What the pipeline stores: the same, plus the job's accounting of every input row.
+EXPECTED_SAMPLE_REPORT_WITH_QUALITY = (
+    EXPECTED_SAMPLE_REPORT
+    + """
+[5] Data Quality
++-----------------------------+-----------------------------------+
+|                      measure|                              value|
++-----------------------------+-----------------------------------+
+|                    rows read|                                 15|
+|                   rows valid|                                 15|
+|                rows rejected|0 (0.00% of rows read, limit 5.00%)|
+|           duplicates dropped|                                  0|
+|purchases without prior event|                                  0|
+|             negative revenue|                                  0|
++-----------------------------+-----------------------------------+
+"""
+)
+
+
 def test_sample_day_report_is_exact():
     assert render_text_report(date(2026, 2, 14), sample_day_tables()) == EXPECTED_SAMPLE_REPORT
 
@@ -69,3 +88,26 @@ def test_values_print_like_spark_show():
     assert format_value(["books", "home"]) == "[books, home]"
     assert format_value(None) == "NULL"
     assert format_table(["a"], [{"a": 1}]) == "+---+\n|  a|\n+---+\n|  1|\n+---+"
+
+
+def test_quality_section_lists_only_the_reasons_that_occurred():
+    quality = sample_day_quality()
+    assert (
+        render_text_report(date(2026, 2, 14), sample_day_tables(), quality)
+        == EXPECTED_SAMPLE_REPORT_WITH_QUALITY
+    )
+    by_reason = {**quality["rejected_by_reason"], "invalid_price": 2, "unknown_event_type": 1}
+    dirty = {
+        **quality,
+        "rows_read": 19,
+        "rows_rejected": 3,
+        "duplicates_dropped": 1,
+        "reject_ratio": 3 / 19,
+        "rejected_by_reason": by_reason,
+    }
+    section = render_text_report(date(2026, 2, 14), sample_day_tables(), dirty).split(
+        "[5] Data Quality"
+    )[1]
+    assert "|3 (15.79% of rows read, limit 5.00%)|" in section
+    assert " rejected: unknown_event_type|" in section and " rejected: invalid_price|" in section
+    assert "missing_field" not in section

@@ -8,18 +8,19 @@ from include.ecommerce.validation import (
     arrow_type,
     invariant_problems,
     partition_problems,
+    quality_problems,
     schema_problems,
 )
 from spark_jobs.contract import CATEGORY_STATS, USER_BEHAVIOR
-from tests.unit.sample_day_tables import sample_day_tables
+from tests.unit.sample_day_tables import sample_day_quality, sample_day_tables
 
 PARTITION = "/user/data/processed/ecommerce/2026/02/14"
 
 
-def contents(**replaced: pa.Table) -> PartitionContents:
+def contents(quality: dict | None = None, **replaced: pa.Table) -> PartitionContents:
     tables = sample_day_tables()
     tables.update(replaced)
-    return PartitionContents(PARTITION, tables)
+    return PartitionContents(PARTITION, tables, quality or sample_day_quality())
 
 
 def test_sample_day_passes():
@@ -121,3 +122,31 @@ def test_hours_outside_the_day():
     assert invariant_problems(contents(hourly_activity=hourly).tables) == [
         "hourly_activity: hours must be distinct values in 0-23, got [9, 24]"
     ]
+
+
+def test_quality_rows_must_add_up():
+    quality = {**sample_day_quality(), "rows_read": 17, "duplicates_dropped": 1}
+    assert partition_problems(contents(quality)) == [
+        f"{PARTITION}: rows do not add up: rows_read=17 != rows_valid=15 + rows_rejected=0 + duplicates_dropped=1"
+    ]
+
+
+def test_quality_must_agree_with_the_tables_and_its_reasons():
+    by_reason = {**sample_day_quality()["rejected_by_reason"], "invalid_price": 2}
+    quality = {
+        **sample_day_quality(),
+        "rows_valid": 14,
+        "rows_read": 15,
+        "rows_rejected": 1,
+        "rejected_by_reason": by_reason,
+    }
+    assert partition_problems(contents(quality)) == [
+        f"{PARTITION}: rejected_by_reason sums to 2, rows_rejected=1",
+        f"{PARTITION}: rows_valid=14 but the funnel counts 15 events",
+    ]
+
+
+def test_missing_or_incomplete_quality_summary():
+    assert quality_problems(None, sample_day_tables()) == ["quality.json is missing"]
+    incomplete = {k: v for k, v in sample_day_quality().items() if k != "published"}
+    assert quality_problems(incomplete, sample_day_tables()) == ["quality.json lacks ['published']"]
