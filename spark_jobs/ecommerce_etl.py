@@ -127,13 +127,19 @@ def unreadable_file_error(error: Exception) -> storage.InputError | None:
 
 
 def measure(spark, raw, args: argparse.Namespace):
-    """Validate the input once and count: returns (summary, clean events, rejected rows), the
-    last two cached. The raw files are parsed by one scan, into a cached narrow frame."""
+    """Validate the input and count: returns (summary, clean events, rejected rows).
+
+    One scan of the raw files and one shuffle (``transforms.validate``), whose result is cached:
+    every table, the rejected rows and the counts are computed from it.
+    """
     from pyspark import StorageLevel
 
-    classified = transforms.classify_rows(raw, args.date).persist(StorageLevel.MEMORY_AND_DISK)
+    partitions = int(spark.conf.get("spark.sql.shuffle.partitions"))
+    validated = transforms.validate(raw, args.date, partitions).persist(
+        StorageLevel.MEMORY_AND_DISK
+    )
     try:
-        reason_rows = [row.asDict() for row in transforms.row_counts(classified).collect()]
+        reason_rows = [row.asDict() for row in transforms.row_counts(validated).collect()]
     except Exception as error:  # py4j / captured Spark errors: see whether a file is to blame
         input_error = unreadable_file_error(error)
         if input_error is None:
@@ -145,16 +151,10 @@ def measure(spark, raw, args: argparse.Namespace):
     if sum(row["rows"] for row in reason_rows) == 0:
         raise storage.InputError(args.input, "no data rows in the input files (only headers)")
 
-    # Clustered by user: the dedup, user_behavior and the per-session checks need no shuffle.
-    events = transforms.clean_events(
-        classified.repartition(int(spark.conf.get("spark.sql.shuffle.partitions")), "user_id")
-    ).persist(StorageLevel.MEMORY_AND_DISK)
+    events = transforms.clean_events(validated)
     event_totals = transforms.event_quality(events).first().asDict()
-    rejected = transforms.rejected_rows(classified).persist(StorageLevel.MEMORY_AND_DISK)
-    rejected.count()
-    classified.unpersist()
     summary = quality.summarize(args.date, reason_rows, event_totals, args.max_reject_ratio)
-    return summary, events, rejected
+    return summary, events, transforms.rejected_rows(validated)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -173,7 +173,8 @@ def run(args: argparse.Namespace) -> int:
 
     def write_partition(staging_uri: str) -> None:
         for name, table in tables.items():
-            table.coalesce(1).write.mode("errorifexists").parquet(f"{staging_uri}/{name}")
+            writer = transforms.for_writing(table, name).write.mode("errorifexists")
+            writer.parquet(f"{staging_uri}/{name}")
         storage.write_text(
             storage.Hadoop.from_session(spark),
             staging_uri,

@@ -156,33 +156,52 @@ def _any(conditions) -> Column:
     return result
 
 
-def clean_events(classified: DataFrame) -> DataFrame:
-    """Valid rows, exact duplicates merged into one event (``COPIES`` counts them).
+def deduplicate(classified: DataFrame, partitions: int | None = None) -> DataFrame:
+    """Identical rows grouped into one, ``COPIES`` counting them: the job's one shuffle.
 
-    A duplicate is a valid row whose eight typed values equal another's: the same event
-    recorded twice, whatever the spelling ("9.9" and "9.90" are one price).
+    Valid rows are keyed by their eight typed values only (``RAW_RECORD`` and ``SOURCE_FILE`` are
+    null for them): the same event recorded twice, whatever the spelling ("9.9" and "9.90" are one
+    price), is a duplicate. Rejected rows are keyed by their line and file too, and never dropped:
+    ``rejected_rows`` expands them back. With ``partitions``, rows are first hash-partitioned by
+    ``user_id``, which every later per-user and per-session aggregate then reuses (no shuffle).
     """
-    valid = classified.where(F.col(REASON).isNull()).select(*EVENT_COLUMNS)
-    return valid.groupBy(*EVENT_COLUMNS).agg(F.count(F.lit(1)).alias(COPIES))
+    if partitions is not None:
+        classified = classified.repartition(partitions, "user_id")
+    keys = (REASON, RAW_RECORD, SOURCE_FILE, MISSING_MASK, *EVENT_COLUMNS)
+    return classified.groupBy(*keys).agg(F.count(F.lit(1)).alias(COPIES))
 
 
-def rejected_rows(classified: DataFrame) -> DataFrame:
-    """The ``rejected`` table: every invalid row with its line, file and reason."""
-    rejected = classified.where(F.col(REASON).isNotNull() & (F.col(REASON) != NOT_UTF8))
-    return conform(rejected, contract.REJECTED)
+def validate(raw: DataFrame, partition_date: dt.date, partitions: int | None = None) -> DataFrame:
+    """``classify_rows`` then ``deduplicate``: the frame every output is computed from."""
+    return deduplicate(classify_rows(raw, partition_date), partitions)
 
 
-def row_counts(classified: DataFrame) -> DataFrame:
-    """Per reason (null = valid): rows, rows missing each raw column, and one of its files.
+def clean_events(validated: DataFrame) -> DataFrame:
+    """The valid events (one row per distinct valid raw row, with ``COPIES``)."""
+    return validated.where(F.col(REASON).isNull()).select(*EVENT_COLUMNS, COPIES)
+
+
+def rejected_rows(validated: DataFrame) -> DataFrame:
+    """The ``rejected`` table: every invalid raw row (repeats included) with line, file, reason."""
+    rejected = validated.where(F.col(REASON).isNotNull() & (F.col(REASON) != NOT_UTF8))
+    repeated = rejected.withColumn("_copy", F.explode(F.sequence(F.lit(1), F.col(COPIES))))
+    return conform(repeated, contract.REJECTED)
+
+
+def row_counts(validated: DataFrame) -> DataFrame:
+    """Per reason (null = valid): raw rows, rows missing each raw column, and one of its files.
 
     Small (one row per reason seen): the driver turns it into the quality summary.
     """
+    copies = F.col(COPIES)
     missing = [
-        F.sum(F.col(MISSING_MASK).bitwiseAND(1 << bit).cast("BOOLEAN").cast("BIGINT")).alias(name)
+        F.sum(F.when(F.col(MISSING_MASK).bitwiseAND(1 << bit) != 0, copies).otherwise(0)).alias(
+            name
+        )
         for bit, name in enumerate(contract.RAW_COLUMNS)
     ]
-    return classified.groupBy(REASON).agg(
-        F.count(F.lit(1)).alias("rows"), F.min(SOURCE_FILE).alias(SOURCE_FILE), *missing
+    return validated.groupBy(REASON).agg(
+        F.sum(copies).alias("rows"), F.min(SOURCE_FILE).alias(SOURCE_FILE), *missing
     )
 
 
@@ -235,7 +254,7 @@ def category_stats(events: DataFrame) -> DataFrame:
         F.sum(_purchase_revenue()).alias("total_revenue"),
         F.count_if(_is_purchase()).alias("purchases"),
     )
-    return conform(stats, contract.CATEGORY_STATS).orderBy("category")
+    return conform(stats, contract.CATEGORY_STATS)
 
 
 def hourly_activity(events: DataFrame) -> DataFrame:
@@ -244,7 +263,7 @@ def hourly_activity(events: DataFrame) -> DataFrame:
         F.count(F.lit(1)).alias("events"),
         F.count_distinct("user_id").alias("active_users"),
     )
-    return conform(hourly, contract.HOURLY_ACTIVITY).orderBy("hour")
+    return conform(hourly, contract.HOURLY_ACTIVITY)
 
 
 def funnel(events: DataFrame) -> DataFrame:
@@ -258,7 +277,9 @@ def funnel(events: DataFrame) -> DataFrame:
     with_zeros = joined.select(
         "stage_order", "event_type", F.coalesce("count", F.lit(0)).alias("count")
     )
-    return conform(with_zeros.orderBy("stage_order"), contract.FUNNEL)
+    # Three rows: one partition sorted locally keeps the stage order through the write, without
+    # the sampling pass (a second run of the aggregation) that a global orderBy costs.
+    return conform(with_zeros.repartition(1).sortWithinPartitions("stage_order"), contract.FUNNEL)
 
 
 def user_behavior(events: DataFrame) -> DataFrame:
@@ -269,7 +290,7 @@ def user_behavior(events: DataFrame) -> DataFrame:
         F.sum(_purchase_revenue()).alias("total_spent"),
         F.sort_array(F.collect_set("category")).alias("categories_viewed"),
     )
-    return conform(users, contract.USER_BEHAVIOR).orderBy("user_id")
+    return conform(users, contract.USER_BEHAVIOR)
 
 
 CORE_TRANSFORMS = {
@@ -279,3 +300,20 @@ CORE_TRANSFORMS = {
     contract.USER_BEHAVIOR.name: user_behavior,
 }
 """Table name -> the function that builds it from the clean events."""
+
+WRITE_ORDER: dict[str, tuple[str, ...]] = {
+    contract.CATEGORY_STATS.name: ("category",),
+    contract.HOURLY_ACTIVITY.name: ("hour",),
+    contract.FUNNEL.name: (),  # already in stage order, in one partition
+    contract.USER_BEHAVIOR.name: ("user_id",),
+    contract.REJECTED.name: ("source_file", "raw_record"),
+    contract.QUALITY.name: (),
+}
+"""Rows of each table are written sorted by these columns: reruns give identical files."""
+
+
+def for_writing(frame: DataFrame, table_name: str) -> DataFrame:
+    """One partition (the tables are small), sorted by ``WRITE_ORDER``: one shuffle of the
+    table's own rows, no sampling pass like a global orderBy."""
+    keys = WRITE_ORDER[table_name]
+    return frame.repartition(1).sortWithinPartitions(*keys) if keys else frame.coalesce(1)

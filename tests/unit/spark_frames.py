@@ -37,13 +37,24 @@ def classified_frame(spark, rows: Sequence[Sequence[str | None]], partition_date
     return transforms.classify_rows(raw_frame(spark, rows), partition_date)
 
 
+def validated_frame(spark, rows: Sequence[Sequence[str | None]], partition_date=SAMPLE_DATE):
+    """Raw rows classified and deduplicated, as the job's outputs are computed from."""
+    from spark_jobs import transforms
+
+    return transforms.validate(raw_frame(spark, rows), partition_date, partitions=2)
+
+
 def events_frame(spark, rows: Sequence[Sequence[str | None]], partition_date=SAMPLE_DATE):
     """Clean events from raw rows, through the job's own validation and deduplication."""
     from spark_jobs import transforms
 
-    return transforms.clean_events(classified_frame(spark, rows, partition_date))
+    return transforms.clean_events(validated_frame(spark, rows, partition_date))
 
 
-def rows_of(frame) -> list[dict]:
-    """A frame's rows as plain dicts, in the frame's order."""
+def rows_of(frame, table_name: str | None = None) -> list[dict]:
+    """A frame's rows as plain dicts; in the order the job writes them when ``table_name``."""
+    from spark_jobs import transforms
+
+    if table_name is not None:
+        frame = transforms.for_writing(frame, table_name)
     return [row.asDict(recursive=True) for row in frame.collect()]

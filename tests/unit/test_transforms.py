@@ -38,7 +38,7 @@ def test_each_table_has_exactly_the_contract_columns_and_types(spark, table):
 
 
 def test_category_stats_by_hand(spark):
-    assert rows_of(transforms.category_stats(events_frame(spark, TINY_DAY))) == [
+    assert rows_of(transforms.category_stats(events_frame(spark, TINY_DAY)), "category_stats") == [
         # books: R4, R5 -> 2 events; users {1, 2}; one purchase R5: 0.10 * 3 = 0.30 (exactly)
         {
             "category": "books",
@@ -64,13 +64,15 @@ def test_revenue_is_exact_decimal_not_float(spark):
         [f"2026-02-14 12:00:0{n}", str(n), f"s{n}", "purchase", "p", "books", "0.10", "1"]
         for n in range(10)
     ]
-    (books,) = rows_of(transforms.category_stats(events_frame(spark, rows)))
+    (books,) = rows_of(transforms.category_stats(events_frame(spark, rows)), "category_stats")
     assert books["total_revenue"] == D("1.00")
     assert str(books["total_revenue"]) == "1.00"
 
 
 def test_hourly_activity_by_hand(spark):
-    assert rows_of(transforms.hourly_activity(events_frame(spark, TINY_DAY))) == [
+    assert rows_of(
+        transforms.hourly_activity(events_frame(spark, TINY_DAY)), "hourly_activity"
+    ) == [
         {"hour": 0, "events": 1, "active_users": 1},  # R6 (user 2)
         {"hour": 8, "events": 4, "active_users": 1},  # R1-R4, all user 1
         {"hour": 23, "events": 1, "active_users": 1},  # R5 (user 2)
@@ -78,7 +80,7 @@ def test_hourly_activity_by_hand(spark):
 
 
 def test_funnel_by_hand_in_stage_order(spark):
-    assert rows_of(transforms.funnel(events_frame(spark, TINY_DAY))) == [
+    assert rows_of(transforms.funnel(events_frame(spark, TINY_DAY)), "funnel") == [
         {"event_type": "view", "count": 3},  # R1, R4, R6
         {"event_type": "add_to_cart", "count": 1},  # R2
         {"event_type": "purchase", "count": 2},  # R3, R5
@@ -87,7 +89,7 @@ def test_funnel_by_hand_in_stage_order(spark):
 
 def test_funnel_keeps_empty_stages_with_zero(spark):
     views_only = [row for row in TINY_DAY if row[3] == "view"]  # R1, R4, R6
-    assert rows_of(transforms.funnel(events_frame(spark, views_only))) == [
+    assert rows_of(transforms.funnel(events_frame(spark, views_only)), "funnel") == [
         {"event_type": "view", "count": 3},
         {"event_type": "add_to_cart", "count": 0},
         {"event_type": "purchase", "count": 0},
@@ -95,11 +97,13 @@ def test_funnel_keeps_empty_stages_with_zero(spark):
 
 
 def test_funnel_of_an_empty_day_is_three_zeros(spark):
-    assert [row["count"] for row in rows_of(transforms.funnel(events_frame(spark, [])))] == [0] * 3
+    assert [
+        row["count"] for row in rows_of(transforms.funnel(events_frame(spark, [])), "funnel")
+    ] == [0] * 3
 
 
 def test_user_behavior_by_hand(spark):
-    assert rows_of(transforms.user_behavior(events_frame(spark, TINY_DAY))) == [
+    assert rows_of(transforms.user_behavior(events_frame(spark, TINY_DAY)), "user_behavior") == [
         # user 1: R1-R4 -> 4 events; sessions {sA, sB}; spent R3 10.50 * 3 = 31.50;
         # categories toys (R1-R3), books (R4) -> sorted [books, toys]
         {
@@ -121,7 +125,7 @@ def test_user_behavior_by_hand(spark):
 
 
 def test_user_without_purchase_spent_zero_not_null(spark):
-    (user,) = rows_of(transforms.user_behavior(events_frame(spark, [TINY_DAY[0]])))
+    (user,) = rows_of(transforms.user_behavior(events_frame(spark, [TINY_DAY[0]])), "user_behavior")
     assert user["total_spent"] == D("0.00")
 
 
@@ -143,4 +147,4 @@ def test_sample_day_tables(spark, table):
     key = SORT_KEYS[table.name]
     if key is not None:
         expected = sorted(expected, key=lambda row: row[key])
-    assert rows_of(frame) == expected
+    assert rows_of(frame, table.name) == expected

@@ -13,7 +13,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from spark_jobs import contract, quality, transforms
-from tests.unit.spark_frames import SOURCE_FILE, classified_frame, events_frame, rows_of
+from tests.unit.spark_frames import (
+    SOURCE_FILE,
+    classified_frame,
+    events_frame,
+    rows_of,
+    validated_frame,
+)
 
 GOOD = ["2026-02-14 10:00:00", "7", "s1", "view", "p1", "books", "10.00", "1"]
 
@@ -74,7 +80,7 @@ def test_rejected_rows_keep_line_and_file_valid_rows_keep_types(spark):
 def test_fields_that_need_quotes_are_quoted_back(spark):
     row = with_field("session_id", 's,"1"')
     row[7] = "0"  # invalid quantity, so the row is rejected and its line rebuilt
-    (rejected,) = rows_of(transforms.rejected_rows(classified_frame(spark, [row])))
+    (rejected,) = rows_of(transforms.rejected_rows(validated_frame(spark, [row])))
     assert rejected["raw_record"] == '2026-02-14 10:00:00,7,"s,""1""",view,p1,books,10.00,0'
 
 
@@ -115,9 +121,9 @@ def test_event_quality_counts_orphan_purchases(spark):
 
 
 def test_row_counts_and_summary_of_the_cases(spark):
-    classified = classified_frame(spark, [row for row, _ in CASES])
-    reason_rows = [row.asDict() for row in transforms.row_counts(classified).collect()]
-    totals = transforms.event_quality(transforms.clean_events(classified)).first().asDict()
+    validated = validated_frame(spark, [row for row, _ in CASES])
+    reason_rows = [row.asDict() for row in transforms.row_counts(validated).collect()]
+    totals = transforms.event_quality(transforms.clean_events(validated)).first().asDict()
     summary = quality.summarize(dt.date(2026, 2, 14), reason_rows, totals, 0.05)
     assert summary["rows_read"] == len(CASES) == 21
     assert summary["rows_valid"] == 1
@@ -207,8 +213,9 @@ def test_property_nothing_lost_and_each_bad_row_gets_its_reason(spark, day):
     classified = classified_frame(spark, rows).cache()
     try:
         assert [row[transforms.REASON] for row in rows_of(classified)] == reasons
-        reason_rows = [row.asDict() for row in transforms.row_counts(classified).collect()]
-        totals = transforms.event_quality(transforms.clean_events(classified)).first().asDict()
+        validated = transforms.deduplicate(classified, partitions=2)
+        reason_rows = [row.asDict() for row in transforms.row_counts(validated).collect()]
+        totals = transforms.event_quality(transforms.clean_events(validated)).first().asDict()
         summary = quality.summarize(dt.date(2026, 2, 14), reason_rows, totals, 0.05)
     finally:
         classified.unpersist()
