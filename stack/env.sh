@@ -21,8 +21,8 @@ select_java17() {
   if [ -n "${JAVA_HOME:-}" ] && [ -x "$JAVA_HOME/bin/java" ] && [ "$(java_major "$JAVA_HOME")" = "17" ]; then
     return 0
   fi
-  for candidate in /usr/lib/jvm/java-17-openjdk-amd64 /usr/lib/jvm/java-17-openjdk-arm64 \
-                   /usr/lib/jvm/java-17-openjdk /usr/lib/jvm/*17*; do
+  # JAVA17_CANDIDATES: where to look (tests point it elsewhere to see the error).
+  for candidate in ${JAVA17_CANDIDATES:-/usr/lib/jvm/java-17-openjdk-amd64 /usr/lib/jvm/java-17-openjdk-arm64 /usr/lib/jvm/java-17-openjdk /usr/lib/jvm/*17*}; do
     if [ -x "$candidate/bin/java" ] && [ "$(java_major "$candidate")" = "17" ]; then
       JAVA_HOME="$candidate"
       return 0
