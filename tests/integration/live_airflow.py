@@ -61,6 +61,9 @@ def airflow_env(home: Path, api_port: int, extra_env: Mapping[str, str]) -> dict
         # The scheduler's log server (default 8793) would collide with the developer's Airflow.
         AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT=str(free_port()),
         AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE="False",
+        # SQLite's default 5 s lock timeout is too short on a busy machine: `airflow backfill
+        # create` failed with "database is locked" while the scheduler was writing.
+        AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=f"sqlite:///{home}/airflow.db?timeout=60",
         AIRFLOW__CORE__LOAD_EXAMPLES="False",
     )
     env.update(extra_env)

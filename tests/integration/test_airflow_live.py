@@ -10,6 +10,8 @@ they exist. The last test runs ``airflow dags test`` against the Spark standalon
 
 from __future__ import annotations
 
+import contextlib
+import re
 import subprocess
 import sys
 import time
@@ -23,6 +25,7 @@ import requests
 
 from include.ecommerce.partitions import Partition
 from tests.integration.live_airflow import (
+    FINISHED_RUN_STATES,
     PROJECT_ROOT,
     LiveAirflow,
     LiveAirflowError,
@@ -35,6 +38,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.airflow]
 
 RUN_TIMEOUT_S = 300
 BACKFILL_TIMEOUT_S = 15 * 60
+BACKFILL_TO_DATE = "2026-02-12"  # inclusive: the runs for 02-10, 02-11 and 02-12
 KILL_DEADLINE_S = 30
 BIG_DAY = Partition.parse("2026-03-01")
 BIG_DAY_ROWS = 2_000_000
@@ -174,27 +178,26 @@ def test_trigger_with_logical_date_processes_that_day(airflow, hdfs, reports_dir
 
 def test_backfill_create_processes_each_day_of_the_range(airflow, hdfs):
     days = [Partition.parse(iso) for iso in ("2026-02-10", "2026-02-11", "2026-02-12")]
+    command = ["backfill", "create", "--dag-id", "ecommerce_daily", "--from-date", days[0].iso,
+               "--to-date", BACKFILL_TO_DATE, "--max-active-runs", "1"]  # fmt: skip
+
+    # A dry run lists the runs a backfill would create, and creates none.
+    dry_run = airflow.cli(*command, "--dry-run")
+    assert dry_run.returncode == 0, dry_run.stdout[-3000:]
+    planned = re.findall(r"^\| (\d{4}-\d\d-\d\d[ T][\d:]+\+00:00)", dry_run.stdout, re.M)
+    planned_days = [parse_time(logical_date).date().isoformat() for logical_date in planned]
+    assert planned_days == [day.iso for day in days], (
+        f"`airflow {' '.join(command)}` would create runs with logical dates {planned}, "
+        f"i.e. partitions {planned_days}, not {[day.iso for day in days]}"
+    )
+
     started = datetime.now(UTC)
-    created = airflow.cli(
-        "backfill", "create", "--dag-id", "ecommerce_daily",
-        "--from-date", "2026-02-10", "--to-date", "2026-02-12", "--max-active-runs", "1",
-    )  # fmt: skip
+    created = airflow.cli(*command)
     assert created.returncode == 0, created.stdout[-3000:]
-
     runs = airflow.dag_runs(run_type="backfill", order_by="logical_date")
-    created_days = [parse_time(run["logical_date"]).date().isoformat() for run in runs]
-    if created_days != [day.iso for day in days]:
-        for backfill in airflow.api("GET", "/backfills", params={"dag_id": "ecommerce_daily"})[
-            "backfills"
-        ]:
-            if backfill["completed_at"] is None:
-                airflow.api("PUT", f"/backfills/{backfill['id']}/cancel")
-        pytest.fail(
-            "backfill --from-date 2026-02-10 --to-date 2026-02-12 created runs for "
-            f"{[run['logical_date'] for run in runs]}, not one per day 02-10..02-12",
-            pytrace=False,
-        )
-
+    assert [parse_time(run["logical_date"]).date().isoformat() for run in runs] == [
+        day.iso for day in days
+    ]
     deadline = time.monotonic() + BACKFILL_TIMEOUT_S
     for run in runs:
         remaining = max(deadline - time.monotonic(), 1)
@@ -207,13 +210,21 @@ def test_backfill_create_processes_each_day_of_the_range(airflow, hdfs):
 # --- killing the task kills the Spark job -------------------------------------------------------
 
 
-def spark_processes_of(day: Partition) -> list[psutil.Process]:
-    """spark-submit (the SparkSubmit JVM and its launcher) and the Python driver of one day."""
-    found = []
+SPARK_SUBMIT_CLASS = "org.apache.spark.deploy.SparkSubmit"
+SPARK_LAUNCHER_CLASS = "org.apache.spark.launcher.Main"  # short-lived: builds the command line
+
+
+def spark_processes_of(day: Partition) -> dict[str, list[psutil.Process]]:
+    """The Spark job of one day: its SparkSubmit JVM(s) and its Python driver(s)."""
+    found: dict[str, list[psutil.Process]] = {"jvm": [], "driver": []}
     for process in psutil.process_iter(["cmdline"]):
         cmdline = " ".join(process.info["cmdline"] or [])
-        if day.iso in cmdline and ("SparkSubmit" in cmdline or "ecommerce_etl" in cmdline):
-            found.append(process)
+        if day.iso not in cmdline or SPARK_LAUNCHER_CLASS in cmdline:
+            continue
+        if SPARK_SUBMIT_CLASS in cmdline:
+            found["jvm"].append(process)
+        elif "ecommerce_etl.py" in cmdline:
+            found["driver"].append(process)
     return found
 
 
@@ -228,32 +239,55 @@ def alive(processes: list[psutil.Process]) -> list[psutil.Process]:
     return survivors
 
 
+def descendants(processes: list[psutil.Process]) -> list[psutil.Process]:
+    found = []
+    for process in processes:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            found += process.children(recursive=True)
+    return found
+
+
+def wait_for_spark_job(airflow: LiveAirflow, run_id: str, day: Partition) -> list[psutil.Process]:
+    """Once ``spark_etl`` runs the job (SparkSubmit JVM and Python driver up): every process of
+    it, the JVM's descendants included (the driver, PySpark workers)."""
+    deadline = time.monotonic() + RUN_TIMEOUT_S
+    while True:
+        found = spark_processes_of(day)
+        if alive(found["jvm"]) and alive(found["driver"]):
+            return [*found["jvm"], *found["driver"], *descendants(found["jvm"])]
+        if time.monotonic() > deadline or airflow.dag_run(run_id)["state"] in FINISHED_RUN_STATES:
+            raise LiveAirflowError(
+                f"spark_etl never had its Spark job running: {found}\n"
+                + airflow.explain_run(run_id)
+            )
+        time.sleep(0.5)
+
+
+def stop_run(airflow: LiveAirflow, run_id: str, day: Partition) -> None:
+    """Leave nothing running after the test: the run failed, its Spark processes gone."""
+    if airflow.dag_run(run_id)["state"] not in FINISHED_RUN_STATES:
+        airflow.api("PATCH", f"/dags/ecommerce_daily/dagRuns/{run_id}", json={"state": "failed"})
+    deadline = time.monotonic() + 60
+    while any(map(alive, spark_processes_of(day).values())) and time.monotonic() < deadline:
+        time.sleep(1)
+
+
 def test_failing_spark_etl_through_rest_kills_the_spark_job(airflow, hdfs, landing):
     _, generator = landing
     output, _ = generator.communicate(timeout=300)
     assert generator.returncode == 0, output
     run_id = airflow.trigger(logical_date=f"{BIG_DAY.iso}T00:00:00Z")
     try:
-        deadline = time.monotonic() + RUN_TIMEOUT_S
-        jvm = []
-        while not jvm:
-            if time.monotonic() > deadline or airflow.dag_run(run_id)["state"] != "running":
-                raise LiveAirflowError(
-                    "spark_etl never ran a SparkSubmit JVM\n" + airflow.explain_run(run_id)
-                )
-            jvm = [p for p in spark_processes_of(BIG_DAY) if "SparkSubmit" in " ".join(p.cmdline())]
-            time.sleep(0.5)
+        doomed = wait_for_spark_job(airflow, run_id, BIG_DAY)
         assert airflow.task_states(run_id)["spark_etl"] == "running"
-        time.sleep(3)  # let the job get going: the driver, its Python process, the first stage
-        doomed = spark_processes_of(BIG_DAY)
-        doomed += [child for process in jvm for child in process.children(recursive=True)]
+        print(f"\nkilling {len(doomed)} Spark process(es) of {BIG_DAY.iso}")
 
         airflow.set_task_state(run_id, "spark_etl", "failed")
-        killed_at = time.monotonic()
-        while alive(doomed) and time.monotonic() - killed_at < KILL_DEADLINE_S:
+        patched_at = time.monotonic()
+        while alive(doomed) and time.monotonic() - patched_at < KILL_DEADLINE_S:
             time.sleep(0.5)
         survivors = alive(doomed)
-        print(f"\nSpark processes gone {time.monotonic() - killed_at:.1f} s after the PATCH")
+        print(f"Spark processes gone {time.monotonic() - patched_at:.1f} s after the PATCH")
         assert not survivors, [" ".join(p.cmdline())[:300] for p in survivors]
 
         run = airflow.wait_for_run(run_id, 120)
@@ -263,6 +297,7 @@ def test_failing_spark_etl_through_rest_kills_the_spark_job(airflow, hdfs, landi
         assert states["generate_report"] == "upstream_failed"
         assert not hdfs.client.status(f"{BIG_DAY.processed_partition}/_SUCCESS", strict=False)
     finally:
+        stop_run(airflow, run_id, BIG_DAY)
         for path in (BIG_DAY.raw_partition, BIG_DAY.processed_partition):
             hdfs.client.delete(path, recursive=True)
 
