@@ -7,7 +7,7 @@ have this package, and built-ins stay inside the JVM.
 The clean ``events`` frame, input of the four tables, has one row per distinct valid raw row:
 ``event_time`` TIMESTAMP (the raw wall-clock time read in the session time zone, UTC),
 ``user_id`` BIGINT, ``session_id``, ``event_type``, ``product_id``, ``category`` STRING,
-``price`` PRICE_TYPE, ``quantity`` INT.
+``price`` PRICE_TYPE, ``quantity`` INT, and ``copies`` (identical raw rows it stands for).
 """
 
 from __future__ import annotations
