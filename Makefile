@@ -64,8 +64,7 @@ airflow-down: ## stop the local Airflow processes
 	stack/airflow.sh stop
 
 demo: hdfs-up airflow-db ## run the DAG for $(DEMO_DATE) with `airflow dags test` and print the report
-	$(RUN) airflow dags test ecommerce_daily $(DEMO_DATE)
-	@$(RUN) python -m include.ecommerce.show_report $(DEMO_DATE)
+	@stack/demo.sh $(DEMO_DATE)
 
 test: hdfs-up airflow-db browser ## run the whole test suite
 	$(RUN) python -m pytest $(PYTEST_ARGS)
