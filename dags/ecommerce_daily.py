@@ -16,7 +16,7 @@ For one day of clickstream logs (the **partition date**):
 5. `generate_report`: the daily report, in the task log and at
    `/user/data/reports/ecommerce/YYYY/MM/DD/report.txt`.
 
-**Which day?** The logical date's calendar day (UTC). The scheduled run at 00:30 UTC processes
+**Which day?** The logical date's calendar day (UTC). The scheduled run at 00:00 UTC processes
 the day that just ended; a trigger or backfill for 2026-02-14 processes 2026-02-14. A run
 without a logical date needs the param `partition_date` (YYYY-MM-DD).
 
@@ -41,7 +41,7 @@ with DAG(
     description="HDFS health -> raw upload -> Spark ETL -> validation -> daily report",
     doc_md=__doc__,
     # Data-interval timetable: a run's logical date is the start of the day it covers.
-    schedule=CronDataIntervalTimetable("30 0 * * *", timezone="UTC"),
+    schedule=CronDataIntervalTimetable("0 0 * * *", timezone="UTC"),
     start_date=datetime(2026, 2, 10, tzinfo=UTC),
     catchup=False,  # history is loaded with `airflow backfill create`, on purpose
     # One day at a time: each run is a Spark job that wants the machine's cores.

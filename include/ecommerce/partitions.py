@@ -2,11 +2,14 @@
 
 Which day a run processes
 -------------------------
-The DAG runs on ``CronDataIntervalTimetable("30 0 * * *", timezone="UTC")``. With that timetable a
+The DAG runs on ``CronDataIntervalTimetable("0 0 * * *", timezone="UTC")``. With that timetable a
 scheduled run's logical date is the *start* of its data interval, so the run that starts at
-00:30 on 15 Feb has logical date 14 Feb 00:30 and processes 14 Feb: the day that just ended.
+midnight on 15 Feb has logical date 14 Feb 00:00 and processes 14 Feb: the day that just ended.
 ``airflow dags test ecommerce_daily 2026-02-14``, a UI or REST trigger with logical date
 2026-02-14 and a backfill from 2026-02-14 all have logical date 2026-02-14 and process it too.
+(A cron at another minute, say 00:30, would shift every logical date to 00:30, and
+``airflow backfill create --to-date 2026-02-12`` -- read as 00:00 -- would silently leave out
+its last day.)
 So the rule is one line: **the partition date is the logical date's calendar day, in UTC.**
 
 Airflow 3 also allows runs without a logical date. Such a run takes the day from the DAG param

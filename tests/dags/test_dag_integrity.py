@@ -55,7 +55,7 @@ def test_tags_retries_docs_and_callback(dag):
 
 def test_timetable_is_a_data_interval_one_in_utc(dag):
     assert isinstance(dag.timetable, CronDataIntervalTimetable)
-    assert dag.timetable.expression == "30 0 * * *"
+    assert dag.timetable.expression == "0 0 * * *"
     assert str(dag.timetable.timezone) == "UTC"
     assert dag.catchup is False
     assert dag.max_active_runs == 1

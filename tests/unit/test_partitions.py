@@ -26,9 +26,9 @@ def test_logical_date_decides_the_day():
 
 
 def test_scheduled_run_just_after_midnight_processes_the_day_that_ended():
-    # CronDataIntervalTimetable("30 0 * * *"): the run at 2026-02-15 00:30 has logical date
-    # 2026-02-14 00:30 (its interval's start).
-    logical_date = datetime(2026, 2, 14, 0, 30, tzinfo=UTC)
+    # CronDataIntervalTimetable("0 0 * * *"): the run at 2026-02-15 00:00 has logical date
+    # 2026-02-14 00:00 (its interval's start).
+    logical_date = datetime(2026, 2, 14, 0, 0, tzinfo=UTC)
     assert resolve_partition_date(logical_date, None) == date(2026, 2, 14)
 
 
