@@ -1,0 +1,726 @@
+"""``make bench``: our Spark job against a naive baseline, a parse-only floor and DuckDB.
+
+    stack/run.sh python -m benchmarks.run [--sizes 500000,2000000,5000000] [--repeats 3]
+                                          [--skip-orchestration] [--backfill-days 7]
+    stack/run.sh python -m benchmarks.run --docs-from .runtime/bench/results-<ts>.json
+
+For each size: generate the day (cached under ``.runtime/bench/data``), put it into the local
+HDFS (``/tmp/bench/<run>/``, as the pipeline's user), then run each engine ``--repeats`` times,
+interleaved (ours, naive, floor, DuckDB, ours, ...), and keep the median. Check that the tables of
+ours, naive and DuckDB agree. Then (unless ``--skip-orchestration``) time ``airflow dags test``
+against a bare ``spark-submit`` of the same job on the same raw partition, and seven consecutive
+days the same way. Results go to ``.runtime/bench/results-<timestamp>.json`` and
+``docs/benchmarks.md`` (its generated block) is rendered from that file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import hashlib
+import json
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from benchmarks import docs, machine
+from benchmarks.compare import differences
+from benchmarks.measure import Measurement, run_measured
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+BENCH_DIR = PROJECT_ROOT / ".runtime" / "bench"
+DATA_DIR = BENCH_DIR / "data"
+DOCS_PATH = PROJECT_ROOT / "docs" / "benchmarks.md"
+JOB_PATH = PROJECT_ROOT / "spark_jobs" / "ecommerce_etl.py"
+HDFS_BENCH_ROOT = "/tmp/bench"
+
+BENCH_DATE = dt.date(2030, 1, 1)
+"""First generated day: far from any date the tests or the demo use, so the orchestration runs
+(which write the pipeline's real partitions) touch nobody else's data."""
+DEFAULT_SIZES = (500_000, 2_000_000, 5_000_000)
+SPARK_MASTER = "local[2]"
+DRIVER_MEMORY = "1g"
+DAG_ID = "ecommerce_daily"
+
+ENGINES = ("ours", "naive", "floor", "duckdb")
+
+
+# --- Settings of the local stack ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Stack:
+    hdfs_uri: str
+    webhdfs_url: str
+    user: str
+
+    @classmethod
+    def from_env(cls) -> Stack:
+        rpc = os.environ.get("HDFS_NAMENODE_RPC_PORT", "8020")
+        http = os.environ.get("HDFS_NAMENODE_HTTP_PORT", "9870")
+        return cls(
+            hdfs_uri=f"hdfs://127.0.0.1:{rpc}",
+            webhdfs_url=f"http://127.0.0.1:{http}",
+            user=os.environ.get("PIPELINE_HDFS_USER", "airflow"),
+        )
+
+    def client(self):
+        from hdfs import InsecureClient
+
+        return InsecureClient(self.webhdfs_url, user=self.user)
+
+    def uri(self, path: str) -> str:
+        return f"{self.hdfs_uri}{path}"
+
+    def live_datanodes(self) -> int:
+        import requests
+
+        try:
+            answer = requests.get(
+                f"{self.webhdfs_url}/jmx",
+                params={"qry": "Hadoop:service=NameNode,name=FSNamesystemState"},
+                timeout=5,
+            )
+            return int(answer.json()["beans"][0]["NumLiveDataNodes"])
+        except (requests.RequestException, ValueError, LookupError):
+            return 0
+
+    def wait_for_datanode(self, timeout_s: float = 600) -> float:
+        """Seconds waited until a DataNode is live. The HDFS is shared: another session's test
+        may stop the DataNode for a while, and a run started then fails for nothing."""
+        started = time.monotonic()
+        announced = False
+        while self.live_datanodes() < 1 and time.monotonic() - started < timeout_s:
+            if not announced:
+                log("no live DataNode (another session's test?): waiting before the next run")
+                announced = True
+            time.sleep(2)
+        return round(time.monotonic() - started, 1)
+
+    def env(self) -> dict[str, str]:
+        return {**os.environ, "HADOOP_USER_NAME": self.user}
+
+
+def log(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+# --- Input days ------------------------------------------------------------------------------------
+
+
+def landing_root(rows: int) -> Path:
+    """Landing root of the generated days of one size: ``<root>/YYYY/MM/DD/ecommerce_logs.csv``."""
+    return DATA_DIR / f"rows-{rows}"
+
+
+def generated_day(day: dt.date, rows: int) -> Path:
+    """The folder of a generated day, generated once (cache key: date and rows)."""
+    from include.data.generate_logs import write_day
+
+    root = landing_root(rows)
+    folder = root / f"{day:%Y/%m/%d}"
+    marker = root / f".complete-{day.isoformat()}"
+    if marker.exists():
+        return folder
+    log(f"generating {rows:,} rows for {day} into {folder}")
+    shutil.rmtree(folder, ignore_errors=True)
+    write_day(day, rows, root, progress=sys.stderr.isatty())
+    marker.touch()
+    return folder
+
+
+def folder_bytes(folder: Path) -> int:
+    return sum(path.stat().st_size for path in folder.iterdir() if path.is_file())
+
+
+def upload_day(client, folder: Path, hdfs_folder: str) -> None:
+    client.makedirs(hdfs_folder)
+    for path in sorted(folder.iterdir()):
+        client.upload(f"{hdfs_folder}/{path.name}", str(path), overwrite=True)
+
+
+# --- Engines -------------------------------------------------------------------------------------
+
+
+def job_accepts_max_reject_ratio() -> bool:
+    """The job's CLI grew ``--max-reject-ratio`` while this harness was written; pass it only
+    when the job knows it (the DAG passes it, so a bare submit should too)."""
+    return "--max-reject-ratio" in JOB_PATH.read_text(encoding="utf-8")
+
+
+def spark_submit(script: Path, *args: str, master: str = SPARK_MASTER, conf=()) -> list[str]:
+    command = ["spark-submit", "--master", master, "--driver-memory", DRIVER_MEMORY]
+    for item in conf:
+        command += ["--conf", item]
+    return [*command, str(script), *args]
+
+
+def ours_args(day: dt.date, input_uri: str, output_uri: str) -> list[str]:
+    args = ["--date", day.isoformat(), "--input", input_uri, "--output", output_uri]
+    if job_accepts_max_reject_ratio():
+        from include.ecommerce.settings import DEFAULT_MAX_REJECT_RATIO
+
+        args += ["--max-reject-ratio", str(DEFAULT_MAX_REJECT_RATIO)]
+    return args
+
+
+@dataclass(frozen=True)
+class SizeRun:
+    """Everything one size's runs need: where its input and outputs live."""
+
+    day: dt.date
+    rows: int
+    local_input: Path
+    hdfs_folder: str
+    local_work: Path
+    stack: Stack
+    spark_conf: tuple[str, ...]
+
+    @property
+    def input_uri(self) -> str:
+        return self.stack.uri(f"{self.hdfs_folder}/input")
+
+    def output_path(self, engine: str, repeat: int) -> str:
+        return f"{self.hdfs_folder}/{engine}-{repeat}"
+
+    def measure(self, engine: str, repeat: int, log_path: Path) -> Measurement:
+        return run_measured(
+            self.command(engine, repeat), log_path=log_path, env=self.stack.env(), cwd=PROJECT_ROOT
+        )
+
+    def command(self, engine: str, repeat: int) -> list[str]:
+        out = self.stack.uri(self.output_path(engine, repeat))
+        if engine == "ours":
+            return spark_submit(
+                JOB_PATH, *ours_args(self.day, self.input_uri, out), conf=self.spark_conf
+            )
+        if engine == "naive":
+            return spark_submit(
+                PROJECT_ROOT / "benchmarks" / "naive_job.py",
+                "--input",
+                self.input_uri,
+                "--output",
+                out,
+                conf=self.spark_conf,
+            )
+        if engine == "floor":
+            return spark_submit(
+                PROJECT_ROOT / "benchmarks" / "floor_job.py",
+                "--input",
+                self.input_uri,
+                conf=self.spark_conf,
+            )
+        if engine == "duckdb":
+            return [
+                sys.executable,
+                "-m",
+                "benchmarks.duckdb_tables",
+                "--date",
+                self.day.isoformat(),
+                "--input",
+                str(self.local_input),
+                "--output",
+                str(self.local_work / f"duckdb-{repeat}"),
+            ]
+        raise ValueError(engine)
+
+
+def read_outputs(run: SizeRun, engine: str, repeat: int) -> dict:
+    """The four tables an engine wrote (HDFS for Spark, local for DuckDB), as Arrow tables."""
+    import pyarrow.parquet as pq
+
+    from include.ecommerce.validation import read_table
+    from spark_jobs.contract import CORE_TABLES
+
+    if engine == "duckdb":
+        folder = run.local_work / f"duckdb-{repeat}"
+        return {t.name: pq.read_table(folder / t.name / "data.parquet") for t in CORE_TABLES}
+    client = run.stack.client()
+    base = run.output_path(engine, repeat)
+    return {t.name: read_table(client, f"{base}/{t.name}") for t in CORE_TABLES}
+
+
+def agreement(run: SizeRun, repeat: int) -> dict:
+    """Ours is the reference; DuckDB must match exactly, naive to the cent (it sums DOUBLEs)."""
+    ours = read_outputs(run, "ours", repeat)
+    checks = {
+        "duckdb": differences(ours, read_outputs(run, "duckdb", repeat)),
+        "naive": differences(ours, read_outputs(run, "naive", repeat), money_in_cents=True),
+    }
+    return {
+        "reference": "ours",
+        "duckdb": {"money": "exact", "agrees": not checks["duckdb"], "problems": checks["duckdb"]},
+        "naive": {
+            "money": "rounded to cents (naive sums DOUBLE prices from inferSchema)",
+            "agrees": not checks["naive"],
+            "problems": checks["naive"],
+        },
+    }
+
+
+def summarize(measurements: list[Measurement], rows: int) -> dict:
+    ok = [m for m in measurements if m.returncode == 0]
+    walls = [m.wall_s for m in ok]
+    summary: dict = {
+        "runs": [m.to_json() for m in measurements],
+        "failures": len(measurements) - len(ok),
+    }
+    if walls:
+        median = statistics.median(walls)
+        summary |= {
+            "median_s": round(median, 3),
+            "min_s": min(walls),
+            "max_s": max(walls),
+            "cpu_median_s": round(statistics.median(m.cpu_s for m in ok), 2),
+            "peak_rss_bytes": max(m.peak_rss_bytes for m in ok),
+            "rows_per_s": round(rows / median),
+        }
+    return summary
+
+
+def ratio(results: dict, numerator: str, denominator: str) -> float | None:
+    top = results[numerator].get("median_s")
+    bottom = results[denominator].get("median_s")
+    return round(top / bottom, 3) if top and bottom else None
+
+
+OUTAGE_SIGNS = ("could only be written to 0 of the", "Connection refused", "BlockMissingException")
+
+
+def _hit_datanode_outage(m: Measurement) -> bool:
+    """Whether a failed run's log shows the shared DataNode going away under it."""
+    text = Path(m.log).read_text(errors="replace") if m.log else ""
+    return any(sign in text for sign in OUTAGE_SIGNS)
+
+
+def _entries(folder: Path | None) -> set[str]:
+    return {str(path) for path in folder.iterdir()} if folder and folder.is_dir() else set()
+
+
+def profile_of_median_run(engine: dict) -> dict | None:
+    """Where the median run's time went, from its Spark event log (benchmarks.eventlog)."""
+    from benchmarks import eventlog
+
+    runs = [r for r in engine["runs"] if r["returncode"] == 0 and r.get("event_log")]
+    if not runs:
+        return None
+    median = sorted(runs, key=lambda r: r["wall_s"])[(len(runs) - 1) // 2]
+    return {"wall_s": median["wall_s"], "event_log": median["event_log"]} | eventlog.analyse(
+        Path(median["event_log"])
+    )
+
+
+def refresh_profiles(results: dict) -> None:
+    """Re-read the profiled event logs that still exist (the analysis may have grown since)."""
+    from benchmarks import eventlog
+
+    for size in results.get("sizes", []):
+        profile = size["engines"]["ours"].get("profile")
+        if profile and Path(profile["event_log"]).exists():
+            profile.update(eventlog.analyse(Path(profile["event_log"])))
+
+
+def bench_size(
+    stack: Stack,
+    run_id: str,
+    day: dt.date,
+    rows: int,
+    repeats: int,
+    spark_conf: tuple[str, ...],
+    event_log_dir: Path | None = None,
+) -> dict:
+    job_files = job_fingerprint()  # the job may change between sizes: know which one ran
+    local_input = generated_day(day, rows)
+    hdfs_folder = f"{HDFS_BENCH_ROOT}/{run_id}/rows-{rows}"
+    client = stack.client()
+    stack.wait_for_datanode()
+    log(f"uploading {folder_bytes(local_input) / 1e6:.0f} MB to hdfs://{hdfs_folder}/input")
+    upload_day(client, local_input, f"{hdfs_folder}/input")
+    run = SizeRun(
+        day=day,
+        rows=rows,
+        local_input=local_input,
+        hdfs_folder=hdfs_folder,
+        local_work=BENCH_DIR / "work" / run_id / f"rows-{rows}",
+        stack=stack,
+        spark_conf=spark_conf,
+    )
+    logs = BENCH_DIR / "logs" / run_id / f"rows-{rows}"
+    measured: dict[str, list[Measurement]] = {engine: [] for engine in ENGINES}
+    event_logs: dict[str, list[str | None]] = {engine: [] for engine in ENGINES}
+    hdfs_waits: dict[str, list[float]] = {engine: [] for engine in ENGINES}
+    for repeat in range(1, repeats + 1):
+        for engine in ENGINES:
+            waited = stack.wait_for_datanode() if engine != "duckdb" else 0.0
+            before = _entries(event_log_dir)
+            m = run.measure(engine, repeat, logs / f"{engine}-{repeat}.log")
+            if m.returncode != 0 and _hit_datanode_outage(m):
+                log(f"{engine} #{repeat} failed on a DataNode outage: running it once more")
+                waited += stack.wait_for_datanode()
+                client.delete(run.output_path(engine, repeat), recursive=True)
+                before = _entries(event_log_dir)
+                m = run.measure(engine, repeat, logs / f"{engine}-{repeat}-rerun.log")
+            measured[engine].append(m)
+            new_logs = sorted(_entries(event_log_dir) - before)
+            event_logs[engine].append(new_logs[0] if len(new_logs) == 1 else None)
+            hdfs_waits[engine].append(waited)
+            status = "ok" if m.returncode == 0 else f"FAILED (exit {m.returncode}, log {m.log})"
+            log(
+                f"{rows:>9,} rows  {engine:<6} #{repeat}: {m.wall_s:7.2f} s (cpu {m.cpu_s:6.1f}), "
+                f"peak {m.peak_rss_bytes / 2**20:5.0f} MiB, load {m.load_before[0]:.2f}"
+                f"->{m.load_after[0]:.2f}  {status}"
+            )
+    results = {engine: summarize(ms, rows) for engine, ms in measured.items()}
+    for engine, paths in event_logs.items():
+        for run_json, path, waited in zip(
+            results[engine]["runs"], paths, hdfs_waits[engine], strict=True
+        ):
+            run_json["event_log"] = path
+            run_json["waited_for_datanode_s"] = waited
+    if event_log_dir:
+        results["ours"]["profile"] = profile_of_median_run(results["ours"])
+    first_ok = next(
+        (
+            r
+            for r in range(1, repeats + 1)
+            if all(measured[e][r - 1].returncode == 0 for e in ("ours", "naive", "duckdb"))
+        ),
+        None,
+    )
+    if first_ok is None:
+        agree = {"error": "no repeat where ours, naive and DuckDB all succeeded"}
+    else:
+        try:
+            agree = agreement(run, first_ok) | {"repeat": first_ok}
+        except Exception as error:  # a missing table is a finding, not a crash of the bench
+            agree = {"error": f"{type(error).__name__}: {error}"}
+    log(f"{rows:,} rows: agreement {json.dumps(agree)[:300]}")
+    client.delete(hdfs_folder, recursive=True)
+    shutil.rmtree(run.local_work, ignore_errors=True)
+    return {
+        "rows": rows,
+        "date": day.isoformat(),
+        "input_bytes": folder_bytes(local_input),
+        "job_files": job_files,
+        "engines": results,
+        "ratios": {
+            "ours/naive": ratio(results, "ours", "naive"),
+            "ours/floor": ratio(results, "ours", "floor"),
+            "ours/duckdb": ratio(results, "ours", "duckdb"),
+        },
+        "agreement": agree,
+    }
+
+
+# --- Orchestration ---------------------------------------------------------------------------------
+
+
+def _airflow_env(stack: Stack, rows: int, reports_dir: Path) -> dict[str, str]:
+    return {
+        **stack.env(),
+        "AIRFLOW_VAR_ECOMMERCE_LANDING_DIR": str(landing_root(rows)),
+        "AIRFLOW_VAR_ECOMMERCE_REPORTS_DIR": str(reports_dir),
+        "AIRFLOW_VAR_ECOMMERCE_HDFS_URI": stack.hdfs_uri,
+    }
+
+
+def dags_test(stack: Stack, day: dt.date, rows: int, reports_dir: Path, log_path: Path) -> dict:
+    env = _airflow_env(stack, rows, reports_dir)
+    stack.wait_for_datanode()
+    m = run_measured(
+        ["airflow", "dags", "test", DAG_ID, day.isoformat()],
+        log_path=log_path,
+        env=env,
+        cwd=PROJECT_ROOT,
+    )
+    text = Path(log_path).read_text(errors="replace")
+    succeeded = m.returncode == 0 and ("state=success" in text or "DagRunState.SUCCESS" in text)
+    return m.to_json() | {
+        "succeeded": succeeded,
+        # A retry (retry_delay 1 min, exponential) would dominate the figure: count them.
+        "retries": text.count("new_state=up_for_retry"),
+        "tasks": task_durations(day, env),
+    }
+
+
+def task_durations(day: dt.date, env: dict[str, str]) -> dict[str, float]:
+    """Seconds per task of the day's run, from Airflow's metadata (asked after the timing)."""
+    completed = subprocess.run(
+        [
+            "airflow",
+            "tasks",
+            "states-for-dag-run",
+            DAG_ID,
+            f"{day.isoformat()}T00:00:00+00:00",
+            "-o",
+            "json",
+        ],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    try:
+        rows = json.loads(completed.stdout.strip().splitlines()[-1])
+        return {
+            row["task_id"]: round(
+                (
+                    dt.datetime.fromisoformat(row["end_date"])
+                    - dt.datetime.fromisoformat(row["start_date"])
+                ).total_seconds(),
+                2,
+            )
+            for row in rows
+            if row.get("start_date") and row.get("end_date")
+        }
+    except (ValueError, IndexError, KeyError, TypeError):
+        return {}
+
+
+def bare_submit(stack: Stack, day: dt.date, output: str, log_path: Path) -> dict:
+    """The DAG's spark_etl command line without Airflow: same master, memory, name, input."""
+    from include.ecommerce.partitions import Partition
+
+    raw = stack.uri(Partition(day).raw_partition)
+    command = [
+        "spark-submit",
+        "--master",
+        "local[*]",  # the spark_default connection of the local stack
+        "--name",
+        "ecommerce_etl",
+        "--driver-memory",
+        DRIVER_MEMORY,
+        str(JOB_PATH),
+        *ours_args(day, raw, stack.uri(output)),
+    ]
+    stack.wait_for_datanode()
+    m = run_measured(command, log_path=log_path, env=stack.env(), cwd=PROJECT_ROOT)
+    return m.to_json() | {"succeeded": m.returncode == 0}
+
+
+def migrate_airflow_db() -> None:
+    subprocess.run(
+        ["airflow", "db", "migrate"], cwd=PROJECT_ROOT, capture_output=True, check=True, timeout=600
+    )
+
+
+def bench_orchestration(
+    stack: Stack, run_id: str, single_rows: int, backfill_days: int, backfill_rows: int
+) -> dict:
+    migrate_airflow_db()
+    logs = BENCH_DIR / "logs" / run_id / "orchestration"
+    reports_dir = Path(tempfile.mkdtemp(prefix="bench-reports-"))
+    out_root = f"{HDFS_BENCH_ROOT}/{run_id}/orchestration"
+    days_used: list[dt.date] = []
+    result: dict = {"single": None, "backfill": None}
+    try:
+        generated_day(BENCH_DATE, single_rows)
+        days_used.append(BENCH_DATE)
+        log(f"orchestration: airflow dags test {DAG_ID} {BENCH_DATE} ({single_rows:,} rows)")
+        airflow_run = dags_test(
+            stack, BENCH_DATE, single_rows, reports_dir, logs / "single-dag.log"
+        )
+        log(f"  dags test: {airflow_run['wall_s']} s, succeeded={airflow_run['succeeded']}")
+        bare = bare_submit(stack, BENCH_DATE, f"{out_root}/single", logs / "single-bare.log")
+        log(f"  bare spark-submit: {bare['wall_s']} s, succeeded={bare['succeeded']}")
+        result["single"] = {
+            "rows": single_rows,
+            "date": BENCH_DATE.isoformat(),
+            "dags_test": airflow_run,
+            "bare_submit": bare,
+            "ratio": round(airflow_run["wall_s"] / bare["wall_s"], 3),
+        }
+        if backfill_days > 0:
+            days = [BENCH_DATE + dt.timedelta(days=n) for n in range(backfill_days)]
+            for day in days:
+                generated_day(day, backfill_rows)
+            days_used += days
+            runs, bares = [], []
+            for n, day in enumerate(days):
+                runs.append(
+                    dags_test(
+                        stack, day, backfill_rows, reports_dir, logs / f"backfill-dag-{n}.log"
+                    )
+                )
+                log(f"  backfill day {day}: dags test {runs[-1]['wall_s']} s")
+            for n, day in enumerate(days):
+                bares.append(
+                    bare_submit(stack, day, f"{out_root}/day-{n}", logs / f"backfill-bare-{n}.log")
+                )
+                log(f"  backfill day {day}: bare submit {bares[-1]['wall_s']} s")
+            total_dags = sum(r["wall_s"] for r in runs)
+            total_bare = sum(r["wall_s"] for r in bares)
+            result["backfill"] = {
+                "days": [d.isoformat() for d in days],
+                "rows_per_day": backfill_rows,
+                "method": f"{len(days)} consecutive `airflow dags test` runs (not `airflow backfill "
+                f"create` through a scheduler) against {len(days)} bare spark-submits",
+                "dags_test_runs": runs,
+                "bare_submits": bares,
+                "dags_test_total_s": round(total_dags, 3),
+                "bare_total_s": round(total_bare, 3),
+                "all_succeeded": all(r["succeeded"] for r in runs + bares),
+                "ratio": round(total_dags / total_bare, 3),
+            }
+    finally:
+        cleanup_pipeline_partitions(stack, days_used)
+        stack.client().delete(out_root, recursive=True)
+        shutil.rmtree(reports_dir, ignore_errors=True)
+    return result
+
+
+def cleanup_pipeline_partitions(stack: Stack, days: Sequence[dt.date]) -> None:
+    """Remove what the orchestration runs wrote into the pipeline's folders for the bench days
+    (raw, processed, report partitions), then their parent folders if left empty."""
+    from include.ecommerce.partitions import Partition
+    from include.ecommerce.settings import PIPELINE_ROOTS
+
+    client = stack.client()
+    for day in set(days):
+        partition = Partition(day)
+        for path in (partition.raw_partition, partition.processed_partition):
+            client.delete(path, recursive=True)
+        client.delete(partition.report_partition, recursive=True)
+    for root in PIPELINE_ROOTS:
+        for year in {f"{d:%Y}" for d in days}:
+            for sub in sorted({f"{d:%Y/%m}" for d in days if f"{d:%Y}" == year}):
+                _delete_if_empty(client, f"{root}/{sub}")
+            _delete_if_empty(client, f"{root}/{year}")
+
+
+def _delete_if_empty(client, path: str) -> None:
+    if client.status(path, strict=False) is not None and not client.list(path):
+        client.delete(path)
+
+
+# --- Main ------------------------------------------------------------------------------------------
+
+
+def job_fingerprint() -> dict[str, str]:
+    """sha256 of the job's files: the job may change while a run is going on."""
+    return {
+        path.name: hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+        for path in sorted((PROJECT_ROOT / "spark_jobs").glob("*.py"))
+    }
+
+
+def parse_sizes(text: str) -> tuple[int, ...]:
+    sizes = tuple(int(part.replace("_", "")) for part in text.split(",") if part.strip())
+    if not sizes or any(size <= 0 for size in sizes):
+        raise argparse.ArgumentTypeError(f"sizes must be positive integers, got {text!r}")
+    return sizes
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__)
+    parser.add_argument("--sizes", type=parse_sizes, default=DEFAULT_SIZES, help="rows per day")
+    parser.add_argument("--repeats", type=int, default=3, help="runs per engine and size")
+    parser.add_argument("--skip-orchestration", action="store_true")
+    parser.add_argument("--skip-sizes", action="store_true", help="only the orchestration part")
+    parser.add_argument(
+        "--orchestration-rows", type=int, default=None, help="default: the largest size"
+    )
+    parser.add_argument("--backfill-days", type=int, default=7, help="0 skips the backfill")
+    parser.add_argument("--backfill-rows", type=int, default=500_000, help="rows per backfill day")
+    parser.add_argument(
+        "--event-log-dir",
+        type=Path,
+        default=None,
+        help="write Spark event logs of every Spark run here (for profiling)",
+    )
+    parser.add_argument("--no-docs", action="store_true", help="do not touch docs/benchmarks.md")
+    parser.add_argument(
+        "--docs-from", type=Path, default=None, help="only render the docs from a results JSON"
+    )
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    # SIGTERM unwinds like Ctrl-C: the running engine is killed and HDFS is cleaned up.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    if args.docs_from:
+        results = json.loads(args.docs_from.read_text())
+        refresh_profiles(results)
+        docs.write_docs(results, DOCS_PATH, args.docs_from)
+        log(f"rendered {DOCS_PATH} from {args.docs_from}")
+        return 0
+    if not os.environ.get("JAVA_HOME"):
+        log("warning: JAVA_HOME is not set; run me through stack/run.sh (make bench does)")
+    now = dt.datetime.now(dt.UTC)
+    run_id = now.strftime("%Y%m%dT%H%M%SZ")
+    stack = Stack.from_env()
+    spark_conf: tuple[str, ...] = ()
+    if args.event_log_dir:
+        args.event_log_dir.mkdir(parents=True, exist_ok=True)
+        spark_conf = (
+            "spark.eventLog.enabled=true",
+            "spark.eventLog.compress=false",
+            f"spark.eventLog.dir=file://{args.event_log_dir.resolve()}",
+        )
+    results: dict = {
+        "run_id": run_id,
+        "started": now.isoformat(),
+        "argv": sys.argv[1:] if argv is None else list(argv),
+        "settings": {
+            "spark": f"spark-submit --master {SPARK_MASTER} --driver-memory {DRIVER_MEMORY}",
+            "repeats": args.repeats,
+            "order": "interleaved per repeat: " + ", ".join(ENGINES),
+            "event_logs": bool(args.event_log_dir),
+        },
+        "machine": machine.describe(),
+        "job": {"git_head": machine.git_head(PROJECT_ROOT), "files_before": job_fingerprint()},
+        "sizes": [],
+        "orchestration": None,
+    }
+    out_path = BENCH_DIR / f"results-{run_id}.json"
+    BENCH_DIR.mkdir(parents=True, exist_ok=True)
+
+    def save() -> None:
+        results["job"]["files_after"] = job_fingerprint()
+        results["job"]["changed_during_run"] = (
+            results["job"]["files_after"] != results["job"]["files_before"]
+        )
+        out_path.write_text(json.dumps(results, indent=2, default=str) + "\n")
+
+    try:
+        for rows in () if args.skip_sizes else args.sizes:
+            results["sizes"].append(
+                bench_size(
+                    stack, run_id, BENCH_DATE, rows, args.repeats, spark_conf, args.event_log_dir
+                )
+            )
+            save()
+        if not args.skip_orchestration:
+            results["orchestration"] = bench_orchestration(
+                stack,
+                run_id,
+                args.orchestration_rows or max(args.sizes),
+                args.backfill_days,
+                args.backfill_rows,
+            )
+    finally:
+        results["finished"] = dt.datetime.now(dt.UTC).isoformat()
+        results["targets"] = docs.evaluate_targets(results)
+        save()
+        stack.client().delete(f"{HDFS_BENCH_ROOT}/{run_id}", recursive=True)
+    log(f"results: {out_path}")
+    print(docs.render_tables(results))
+    if not args.no_docs:
+        docs.write_docs(results, DOCS_PATH, out_path)
+        log(f"updated {DOCS_PATH}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

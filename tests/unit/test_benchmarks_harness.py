@@ -1,0 +1,272 @@
+"""Cheap checks of the benchmark harness (benchmarks/): not the benchmark itself.
+
+The DuckDB SQL must compute the contract's four tables (checked on the sample day, counted by
+hand in sample_day_tables.py); the comparison must catch a wrong cent and forgive a float's last
+bits only when asked to; targets and docs are rendered from a results dict, never typed in.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+from benchmarks import docs
+from benchmarks.compare import differences
+from benchmarks.measure import run_measured
+from tests.unit.sample_day_tables import sample_day_tables
+
+SAMPLE_DAY = Path(__file__).resolve().parents[2] / "include/data/landing/2026/02/14"
+
+
+@pytest.fixture(scope="module")
+def duckdb_tables(tmp_path_factory) -> dict[str, pa.Table]:
+    pytest.importorskip("duckdb")
+    import pyarrow.parquet as pq
+
+    from benchmarks import duckdb_tables
+
+    out = tmp_path_factory.mktemp("duckdb")
+    assert (
+        duckdb_tables.main(
+            ["--date", "2026-02-14", "--input", str(SAMPLE_DAY), "--output", str(out)]
+        )
+        == 0
+    )
+    return {name: pq.read_table(out / name / "data.parquet") for name in duckdb_tables.TABLE_SQL}
+
+
+def test_duckdb_computes_the_sample_days_tables_exactly(duckdb_tables):
+    assert differences(sample_day_tables(), duckdb_tables) == []
+
+
+def test_duckdb_writes_the_contracts_types(duckdb_tables):
+    expected = sample_day_tables()
+    for name, table in duckdb_tables.items():
+        assert table.schema.types == expected[name].schema.types, name
+
+
+def test_duckdb_keeps_only_the_partitions_day(tmp_path, duckdb_tables):
+    pytest.importorskip("duckdb")
+    from benchmarks import duckdb_tables as module
+
+    (tmp_path / "in").mkdir()
+    text = (SAMPLE_DAY / "ecommerce_logs.csv").read_text()
+    (tmp_path / "in" / "a.csv").write_text(text)
+    (tmp_path / "in" / "b.csv").write_text(text.replace("2026-02-14", "2026-02-15"))
+    module.main(
+        ["--date", "2026-02-14", "--input", str(tmp_path / "in"), "--output", str(tmp_path / "out")]
+    )
+    import pyarrow.parquet as pq
+
+    funnel = pq.read_table(tmp_path / "out" / "funnel" / "data.parquet")
+    assert funnel.equals(duckdb_tables["funnel"])
+
+
+def _with_revenue(tables: dict[str, pa.Table], value) -> dict[str, pa.Table]:
+    stats = tables["category_stats"]
+    revenue = stats.column("total_revenue").to_pylist()
+    revenue[0] = value
+    kind = pa.float64() if isinstance(value, float) else stats.schema.field("total_revenue").type
+    index = stats.schema.get_field_index("total_revenue")
+    return tables | {
+        "category_stats": stats.set_column(index, "total_revenue", pa.array(revenue, kind))
+    }
+
+
+def test_a_wrong_cent_is_a_difference():
+    reference = sample_day_tables()
+    other = _with_revenue(reference, Decimal("300.00"))
+    problems = differences(reference, other)
+    assert problems and all(p.startswith("category_stats") for p in problems)
+
+
+def test_float_money_agrees_only_when_rounded_to_cents():
+    reference = sample_day_tables()
+    floats = {
+        name: table.set_column(
+            table.schema.get_field_index(money),
+            money,
+            pa.array([float(v) + 1e-9 for v in table.column(money).to_pylist()], pa.float64()),
+        )
+        if (money := {"category_stats": "total_revenue", "user_behavior": "total_spent"}.get(name))
+        else table
+        for name, table in reference.items()
+    }
+    assert differences(reference, floats, money_in_cents=True) == []
+    assert differences(reference, floats) != []
+    assert differences(reference, _with_revenue(floats, 300.004), money_in_cents=True) != []
+
+
+def test_integer_widths_do_not_matter_but_rows_do():
+    reference = sample_day_tables()
+    hourly = reference["hourly_activity"]
+    narrow = hourly.cast(pa.schema([(f.name, pa.int32()) for f in hourly.schema]))
+    assert differences(reference, reference | {"hourly_activity": narrow}) == []
+    shuffled = reference | {"funnel": reference["funnel"].take([2, 0, 1])}
+    assert differences(reference, shuffled) == []
+    assert differences(reference, reference | {"funnel": reference["funnel"].slice(0, 2)}) != []
+
+
+def test_measurement_of_a_process_tree(tmp_path):
+    m = run_measured(
+        ["bash", "-c", "python3 -c 'x = bytearray(60 * 2**20); import time; time.sleep(0.6)'"],
+        log_path=tmp_path / "log",
+    )
+    assert m.returncode == 0
+    assert m.wall_s >= 0.6
+    assert m.peak_rss_bytes >= 60 * 2**20  # the grandchild's memory counts
+    assert m.cpu_s >= 0
+
+
+def _engine(median: float, failures: int = 0) -> dict:
+    run = {"wall_s": median, "load_before": [1.0, 1, 1], "load_after": [1.5, 1, 1]}
+    return {
+        "runs": [run],
+        "failures": failures,
+        "median_s": median,
+        "min_s": median,
+        "max_s": median,
+        "cpu_median_s": median,
+        "peak_rss_bytes": 2**30,
+        "rows_per_s": 1,
+    }
+
+
+def _results(ours: float, naive: float, floor: float, duck: float, rows: int = 5_000_000) -> dict:
+    return {
+        "run_id": "t",
+        "started": "s",
+        "finished": "f",
+        "settings": {"spark": "spark-submit", "repeats": 1, "order": "o"},
+        "machine": {
+            "cpu_model": "cpu",
+            "nproc": 2,
+            "memory_bytes": 2**34,
+            "os": "linux",
+            "java": "17",
+            "python": "3.11",
+            "pyspark": "4",
+            "duckdb": "1",
+            "pyarrow": "1",
+            "apache-airflow": "3",
+        },
+        "job": {"git_head": "abc", "files_before": {"x.py": "1"}, "changed_during_run": False},
+        "sizes": [
+            {
+                "rows": rows,
+                "date": "2030-01-01",
+                "input_bytes": 10**6,
+                "engines": {
+                    "ours": _engine(ours),
+                    "naive": _engine(naive),
+                    "floor": _engine(floor),
+                    "duckdb": _engine(duck),
+                },
+                "ratios": {
+                    "ours/naive": ours / naive,
+                    "ours/floor": ours / floor,
+                    "ours/duckdb": ours / duck,
+                },
+                "agreement": {"error": "not checked in this test"},
+            }
+        ],
+        "orchestration": None,
+    }
+
+
+def test_targets_come_from_the_figures():
+    verdicts = {t["target"]: t["met"] for t in docs.evaluate_targets(_results(20, 55, 14, 4))}
+    assert verdicts["ours <= 0.4x naive at 5M rows"] is True
+    assert verdicts["ours <= 1.5x floor (at 5M rows)"] is True
+    assert verdicts["1 GiB driver is enough at 5M rows"] is True
+    verdicts = {t["target"]: t["met"] for t in docs.evaluate_targets(_results(50, 55, 14, 4))}
+    assert verdicts["ours <= 0.4x naive at 5M rows"] is False
+    assert verdicts["ours <= 1.5x floor (at 5M rows)"] is False
+    small = docs.evaluate_targets(_results(20, 55, 14, 4, rows=1000))
+    assert all(t["met"] is None for t in small)
+
+
+def test_docs_keep_the_prose_and_replace_the_figures(tmp_path):
+    path = tmp_path / "benchmarks.md"
+    path.write_text(
+        f"# Title\n\nprose before\n\n{docs.BEGIN}\nold figures\n{docs.END}\n\nprose after\n"
+    )
+    results = _results(20, 55, 14, 4)
+    results["targets"] = docs.evaluate_targets(results)
+    docs.write_docs(results, path, tmp_path / "results.json")
+    text = path.read_text()
+    assert "prose before" in text and "prose after" in text
+    assert "old figures" not in text
+    assert "| ours <= 0.4x naive at 5M rows | 5M: 0.36x | met |" in text
+
+
+def test_event_log_profile_names_each_write_by_its_table(tmp_path):
+    from benchmarks import eventlog
+
+    plan = (
+        "== Physical Plan ==\nAdaptiveSparkPlan (3)\n+- Execute InsertIntoHadoopFsRelationCommand (2)\n"
+        "\n(2) Execute InsertIntoHadoopFsRelationCommand\nInput [1]: [x]\n"
+        "Arguments: hdfs://nn:8020/out/_staging-x/user_behavior, false, Parquet\n"
+    )
+    task = {
+        "Executor Run Time": 1500,
+        "Executor CPU Time": 10**9,
+        "Input Metrics": {"Records Read": 10, "Bytes Read": 2_000_000},
+        "Shuffle Write Metrics": {"Shuffle Bytes Written": 1_000_000},
+    }
+    lines = [
+        {"Event": "SparkListenerApplicationStart", "Timestamp": 0},
+        {
+            "Event": "org.apache.spark.sql.execution.ui.SparkListenerSQLExecutionStart",
+            "executionId": 0,
+            "description": "collect at /x/ecommerce_etl.py:136",
+            "time": 1000,
+            "physicalPlanDescription": "== Physical Plan ==\nHashAggregate (1)\n",
+        },
+        {
+            "Event": "SparkListenerJobStart",
+            "Job ID": 0,
+            "Stage IDs": [0],
+            "Properties": {"spark.sql.execution.id": "0"},
+        },
+        {"Event": "SparkListenerTaskEnd", "Stage ID": 0, "Task Metrics": task},
+        {
+            "Event": "org.apache.spark.sql.execution.ui.SparkListenerSQLExecutionEnd",
+            "executionId": 0,
+            "time": 3000,
+        },
+        {
+            "Event": "org.apache.spark.sql.execution.ui.SparkListenerSQLExecutionStart",
+            "executionId": 1,
+            "description": "parquet at X.java:0",
+            "time": 3000,
+            "physicalPlanDescription": plan,
+        },
+        {
+            "Event": "SparkListenerJobStart",
+            "Job ID": 1,
+            "Stage IDs": [1, 2],
+            "Properties": {"spark.sql.execution.id": "1"},
+        },
+        {"Event": "SparkListenerTaskEnd", "Stage ID": 2, "Task Metrics": task},
+        {
+            "Event": "org.apache.spark.sql.execution.ui.SparkListenerSQLExecutionEnd",
+            "executionId": 1,
+            "time": 7000,
+        },
+        {"Event": "SparkListenerApplicationEnd", "Timestamp": 10_000},
+    ]
+    log = tmp_path / "events_1_local-1"
+    log.write_text("\n".join(json.dumps(line) for line in lines) + "\n")
+    summary = eventlog.analyse(tmp_path)
+    assert [e["label"] for e in summary["executions"]] == [
+        "collect (ecommerce_etl.py:136)",
+        "write user_behavior",
+    ]
+    assert [e["wall_ms"] for e in summary["executions"]] == [2000, 4000]
+    assert summary["executions"][1]["task_run_ms"] == 1500
+    assert summary["outside_executions_ms"] == 4000
