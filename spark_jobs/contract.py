@@ -199,7 +199,8 @@ QUALITY_REJECT_RATIO = "reject_ratio"
 """rows_rejected / rows_read (0.0 when nothing was read)."""
 QUALITY_MAX_REJECT_RATIO = "max_reject_ratio"
 QUALITY_PUBLISHED = "published"
-"""Whether the four tables and ``_SUCCESS`` were published (reject_ratio <= max_reject_ratio)."""
+"""Whether the four tables (with ``EXTRA_TABLES``) and ``_SUCCESS`` were published
+(reject_ratio <= max_reject_ratio)."""
 QUALITY_PURCHASES_WITHOUT_PRIOR_EVENT = "purchases_without_prior_event"
 """Valid purchases with no view or add_to_cart at or before them in the same (user, session):
 counted, not rejected."""
@@ -253,6 +254,58 @@ QUALITY = register(
         core=False,
     )
 )
+
+
+# --- Extra analyses (the seed's challenges), published beside the four ------------------------
+# Computed from the same clean events as the four tables and published with them (never on a
+# day over the reject threshold). Event counts are of distinct valid events, as in the four.
+
+PRODUCT_CONVERSION = register(
+    _table(
+        "product_conversion",
+        "Per (product_id, category) seen in the valid events: events per funnel stage and the "
+        "stage-to-stage rates (NULL when the denominator is 0). Keyed by both columns: nothing "
+        "stops a product from appearing under two categories, and merging them would hide it.",
+        ("product_id", "STRING"),
+        ("category", "STRING"),
+        ("views", "BIGINT"),
+        ("add_to_carts", "BIGINT"),
+        ("purchases", "BIGINT"),
+        ("view_to_cart_rate", "DOUBLE"),
+        ("cart_to_purchase_rate", "DOUBLE"),
+        ("view_to_purchase_rate", "DOUBLE"),
+        core=False,
+    )
+)
+"""view_to_cart_rate = add_to_carts / views, cart_to_purchase_rate = purchases / add_to_carts,
+view_to_purchase_rate = purchases / views. A rate may exceed 1 (three carts after one view)."""
+HOURLY_REVENUE = register(
+    _table(
+        "hourly_revenue",
+        "Per hour of day that has events (the hours of hourly_activity): purchase events and "
+        "purchase revenue (0 and 0.00 for an hour without purchases).",
+        ("hour", "INT"),
+        ("purchases", "BIGINT"),
+        ("revenue", MONEY_TYPE),
+        core=False,
+    )
+)
+SESSION_STATS = register(
+    _table(
+        "session_stats",
+        "One row: sessions (distinct (user_id, session_id) pairs, as user_behavior counts them "
+        "per user), mean and exact median events per session, share of sessions with a purchase.",
+        ("sessions", "BIGINT"),
+        ("avg_events_per_session", "DOUBLE"),
+        ("median_events_per_session", "DOUBLE"),
+        ("purchase_session_share", "DOUBLE"),
+        core=False,
+    )
+)
+"""A session id reused by two users counts as two sessions. The median is exact (Spark's
+``median``: the middle value, or the mean of the two middle values for an even count)."""
+EXTRA_TABLES: tuple[Table, ...] = (PRODUCT_CONVERSION, HOURLY_REVENUE, SESSION_STATS)
+"""Published with the four core tables, under the same rules; the HTML report shows them."""
 
 
 # --- How the job reports failure (read by the DAG's operator) -----------------------------------

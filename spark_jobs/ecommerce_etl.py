@@ -10,7 +10,8 @@ folders of the output partition, then ``_SUCCESS`` (atomically: see storage.publ
 
 Every raw row ends up valid, rejected with a reason (the ``rejected`` table) or dropped as an
 exact duplicate; ``quality`` and ``quality.json`` count them. Above ``--max-reject-ratio`` only
-those two and ``rejected`` are published (no core tables, no ``_SUCCESS``).
+those two and ``rejected`` are published (no core or extra tables, no ``_SUCCESS``). The extra
+tables (``contract.EXTRA_TABLES``) are aggregates of the same cached events as the four.
 
 Exit codes (contract.JOB_EXIT_*): 0 published; 2 a file-level input problem or bad arguments;
 3 too many rejected rows; 1 anything unexpected (e.g. rows lost: a bug). 2 and 3 come with one
@@ -168,7 +169,8 @@ def run(args: argparse.Namespace) -> int:
     published = summary[contract.QUALITY_PUBLISHED]
     tables = {contract.REJECTED.name: rejected}
     if published:
-        tables |= {name: build(events) for name, build in transforms.CORE_TRANSFORMS.items()}
+        builders = transforms.CORE_TRANSFORMS | transforms.EXTRA_TRANSFORMS
+        tables |= {name: build(events) for name, build in builders.items()}
     tables[contract.QUALITY.name] = spark.createDataFrame([summary], contract.QUALITY.ddl)
 
     def write_partition(staging_uri: str) -> None:

@@ -4,9 +4,9 @@ Nothing here reads or writes storage, so every function runs on a tiny hand-made
 unit tests. Only Spark built-in functions are used (no Python UDFs): executors on a cluster do not
 have this package, and built-ins stay inside the JVM.
 
-The clean ``events`` frame, input of the four tables, has one row per distinct valid raw row:
-``event_time`` TIMESTAMP (the raw wall-clock time read in the session time zone, UTC),
-``user_id`` BIGINT, ``session_id``, ``event_type``, ``product_id``, ``category`` STRING,
+The clean ``events`` frame, input of the four tables and of the extra analyses, has one row per
+distinct valid raw row: ``event_time`` TIMESTAMP (the raw wall-clock time read in the session time
+zone, UTC), ``user_id`` BIGINT, ``session_id``, ``event_type``, ``product_id``, ``category`` STRING,
 ``price`` PRICE_TYPE, ``quantity`` INT, and ``copies`` (identical raw rows it stands for).
 """
 
@@ -293,6 +293,66 @@ def user_behavior(events: DataFrame) -> DataFrame:
     return conform(users, contract.USER_BEHAVIOR)
 
 
+# --- The extra analyses (contract.EXTRA_TABLES) ---------------------------------------------------
+
+
+def _count_of(event_type: str) -> Column:
+    return F.count_if(F.col("event_type") == event_type)
+
+
+def product_conversion(events: DataFrame) -> DataFrame:
+    """Per (product_id, category): events per funnel stage and the rates between stages.
+
+    Keyed by both columns (a product listed under two categories gives two rows). A rate whose
+    denominator is 0 is NULL: ``try_divide`` instead of ``/``, which under ANSI mode fails.
+    """
+    stages = events.groupBy("product_id", "category").agg(
+        _count_of("view").alias("views"),
+        _count_of("add_to_cart").alias("add_to_carts"),
+        _count_of(contract.PURCHASE_EVENT).alias("purchases"),
+    )
+    rates = stages.select(
+        "*",
+        _rate("add_to_carts", "views").alias("view_to_cart_rate"),
+        _rate("purchases", "add_to_carts").alias("cart_to_purchase_rate"),
+        _rate("purchases", "views").alias("view_to_purchase_rate"),
+    )
+    return conform(rates, contract.PRODUCT_CONVERSION)
+
+
+def _rate(numerator: str, denominator: str) -> Column:
+    """numerator / denominator as a DOUBLE; NULL when the denominator is 0."""
+    return F.try_divide(F.col(numerator).cast("DOUBLE"), F.col(denominator).cast("DOUBLE"))
+
+
+def hourly_revenue(events: DataFrame) -> DataFrame:
+    """Per hour of the day that has events (hourly_activity's hours): purchases and revenue."""
+    hourly = events.groupBy(F.hour("event_time").alias("hour")).agg(
+        F.count_if(_is_purchase()).alias("purchases"),
+        F.sum(_purchase_revenue()).alias("revenue"),
+    )
+    return conform(hourly, contract.HOURLY_REVENUE)
+
+
+def session_stats(events: DataFrame) -> DataFrame:
+    """One row over the sessions, each a (user_id, session_id) pair: how many, mean and exact
+    median events per session, share with a purchase. The per-session step groups by user_id
+    first, the key the job's events are already partitioned by: no shuffle of the events."""
+    per_session = events.groupBy("user_id", "session_id").agg(
+        F.count(F.lit(1)).alias("events"),
+        F.max(_is_purchase().cast("INT")).alias("has_purchase"),
+    )
+    stats = per_session.agg(
+        F.count(F.lit(1)).alias("sessions"),
+        F.avg("events").alias("avg_events_per_session"),
+        # Exact (Percentile over the value counts), unlike percentile_approx; the aggregation
+        # buffer holds one entry per distinct events-per-session value, so it stays small.
+        F.median("events").alias("median_events_per_session"),
+        F.avg("has_purchase").alias("purchase_session_share"),
+    )
+    return conform(stats, contract.SESSION_STATS)
+
+
 CORE_TRANSFORMS = {
     contract.CATEGORY_STATS.name: category_stats,
     contract.HOURLY_ACTIVITY.name: hourly_activity,
@@ -301,11 +361,21 @@ CORE_TRANSFORMS = {
 }
 """Table name -> the function that builds it from the clean events."""
 
+EXTRA_TRANSFORMS = {
+    contract.PRODUCT_CONVERSION.name: product_conversion,
+    contract.HOURLY_REVENUE.name: hourly_revenue,
+    contract.SESSION_STATS.name: session_stats,
+}
+"""The extra analyses: built like the four, published with them (never over the threshold)."""
+
 WRITE_ORDER: dict[str, tuple[str, ...]] = {
     contract.CATEGORY_STATS.name: ("category",),
     contract.HOURLY_ACTIVITY.name: ("hour",),
     contract.FUNNEL.name: (),  # already in stage order, in one partition
     contract.USER_BEHAVIOR.name: ("user_id",),
+    contract.PRODUCT_CONVERSION.name: ("product_id", "category"),
+    contract.HOURLY_REVENUE.name: ("hour",),
+    contract.SESSION_STATS.name: (),  # one row
     contract.REJECTED.name: ("source_file", "raw_record"),
     contract.QUALITY.name: (),
 }

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import math
 import os
 import shutil
 import subprocess
@@ -22,6 +23,7 @@ import pytest
 
 from include.data import generate_logs
 from spark_jobs import contract
+from tests.unit.sample_day_extra_tables import sample_day_extra_tables
 from tests.unit.sample_day_tables import sample_day_tables
 
 pytestmark = pytest.mark.integration
@@ -135,6 +137,18 @@ def test_sample_day_every_value_of_the_four_tables(sample_run):
     run, processed = sample_run
     assert_succeeded(run)
     assert read_core_tables(processed) == expected_sample_tables()
+
+
+def test_sample_day_extra_tables_every_value_and_type(sample_run):
+    run, processed = sample_run
+    assert_succeeded(run)
+    expected = sample_day_extra_tables()  # hand-counted, in the job's row order
+    for table in contract.EXTRA_TABLES:
+        read = read_table(processed, table.name)
+        assert read.schema.names == list(table.column_names)
+        assert read.schema.types == expected[table.name].schema.types, table.name
+        assert read.to_pylist() == expected[table.name].to_pylist(), table.name
+        assert len(list((processed / table.name).glob("part-*.parquet"))) == 1
 
 
 def test_sample_day_has_no_rejects_and_its_quality_summary(sample_run):
@@ -264,10 +278,39 @@ DUCKDB_TABLES = {
                list_sort(list(DISTINCT category)) AS categories_viewed
         FROM events GROUP BY user_id ORDER BY user_id""",
 }
+DUCKDB_EXTRA_TABLES = {
+    "product_conversion": """
+        WITH stages AS (
+            SELECT product_id, category,
+                   count(*) FILTER (WHERE event_type = 'view') AS views,
+                   count(*) FILTER (WHERE event_type = 'add_to_cart') AS add_to_carts,
+                   count(*) FILTER (WHERE event_type = 'purchase') AS purchases
+            FROM events GROUP BY product_id, category)
+        SELECT *, CAST(add_to_carts AS DOUBLE) / nullif(views, 0) AS view_to_cart_rate,
+               CAST(purchases AS DOUBLE) / nullif(add_to_carts, 0) AS cart_to_purchase_rate,
+               CAST(purchases AS DOUBLE) / nullif(views, 0) AS view_to_purchase_rate
+        FROM stages ORDER BY product_id, category""",
+    "hourly_revenue": """
+        SELECT CAST(hour(event_time) AS INTEGER) AS hour,
+               count(*) FILTER (WHERE event_type = 'purchase') AS purchases,
+               CAST(sum(CASE WHEN event_type = 'purchase' THEN price * quantity ELSE 0 END)
+                    AS DECIMAL(20, 2)) AS revenue
+        FROM events GROUP BY 1 ORDER BY 1""",
+    "session_stats": """
+        WITH sessions AS (
+            SELECT user_id, session_id, count(*) AS events,
+                   max(CASE WHEN event_type = 'purchase' THEN 1 ELSE 0 END) AS has_purchase
+            FROM events GROUP BY user_id, session_id)
+        SELECT count(*) AS sessions, avg(events) AS avg_events_per_session,
+               quantile_cont(events, 0.5) AS median_events_per_session,
+               avg(has_purchase) AS purchase_session_share
+        FROM sessions""",
+}
+"""The extra tables the same way; doubles compared with a tolerance (sum orders differ)."""
 
 
 def duckdb_tables(files: list[Path]) -> dict[str, list[dict]]:
-    """The four tables computed by another engine from the same CSV files."""
+    """The four tables and the extra ones computed by another engine from the same CSV files."""
     duckdb = pytest.importorskip("duckdb")
     connection = duckdb.connect()
     file_list = ", ".join(f"'{file}'" for file in files)  # tmp paths: no quotes inside
@@ -280,7 +323,7 @@ def duckdb_tables(files: list[Path]) -> dict[str, list[dict]]:
         FROM read_csv([{file_list}], header = true, all_varchar = true)"""
     )
     tables = {}
-    for name, query in DUCKDB_TABLES.items():
+    for name, query in (DUCKDB_TABLES | DUCKDB_EXTRA_TABLES).items():
         cursor = connection.execute(query)
         columns = [description[0] for description in cursor.description]
         tables[name] = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
@@ -299,7 +342,17 @@ def test_generated_day_in_three_files_matches_duckdb(tmp_path):
     assert_succeeded(run)
     expected = duckdb_tables(files)
     assert sum(row["count"] for row in expected["funnel"]) == 20_000
-    assert read_core_tables(processed) == expected
+    assert read_core_tables(processed) == {t.name: expected[t.name] for t in contract.CORE_TABLES}
+    for table in contract.EXTRA_TABLES:
+        rows = read_table(processed, table.name).to_pylist()
+        assert len(rows) == len(expected[table.name]), table.name
+        for row, expected_row in zip(rows, expected[table.name], strict=True):
+            assert row.keys() == expected_row.keys()
+            for column, value in row.items():
+                if isinstance(value, float):  # means and ratios: summed in another order
+                    assert math.isclose(value, expected_row[column], rel_tol=1e-12), (row, column)
+                else:
+                    assert value == expected_row[column], (row, column)
 
 
 # --- On the local HDFS ----------------------------------------------------------------------------
