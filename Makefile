@@ -11,6 +11,7 @@ UV_VERSION := 0.13.8
 RUN := stack/run.sh
 DEMO_DATE ?= 2026-02-14
 PYTEST_ARGS ?=
+BENCH_ARGS ?=
 
 .PHONY: help venv lock browser hdfs-up hdfs-down spark-up spark-down airflow-db airflow-up airflow-down \
         demo test lint format bench stop clean
@@ -77,8 +78,8 @@ format: venv ## apply ruff fixes and formatting
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-bench: hdfs-up ## benchmarks (not part of make test): prints the comparison tables
-	$(RUN) python -m benchmarks.run
+bench: hdfs-up ## benchmarks, not part of make test (BENCH_ARGS="--sizes 500000 --repeats 1")
+	$(RUN) python -m benchmarks.run $(BENCH_ARGS)
 
 stop: ## stop every service the project started
 	-stack/airflow.sh stop
