@@ -138,6 +138,7 @@ def upload_raw_logs(**context: Any) -> dict[str, str]:
 
 def validate_outputs(**context: Any) -> bool:
     """False while ``_SUCCESS`` is missing (keep waiting); fails at once on a broken partition."""
+    from include.ecommerce.extra_validation import extra_table_problems, read_extra_tables
     from include.ecommerce.validation import (
         OutputValidationError,
         is_published,
@@ -151,7 +152,11 @@ def validate_outputs(**context: Any) -> bool:
         log.info("%s is not published yet (no _SUCCESS)", partition.processed_partition)
         return False
     try:
-        problems = partition_problems(read_partition(client, partition.processed_partition))
+        contents = read_partition(client, partition.processed_partition)
+        problems = partition_problems(contents)
+        if not problems:  # the extra tables (conversion, hourly revenue, sessions) must agree too
+            extra = read_extra_tables(client, partition.processed_partition)
+            problems = extra_table_problems({**contents.tables, **extra})
     except OutputValidationError as error:
         problems = [str(error)]
     if problems:
