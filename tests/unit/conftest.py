@@ -6,6 +6,7 @@ Settings mirror the job's (UTC, few shuffle partitions) so results compare one t
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 
 import pytest
@@ -13,9 +14,11 @@ import pytest
 
 @pytest.fixture(scope="session")
 def spark() -> Iterator:
-    pyspark_sql = pytest.importorskip("pyspark.sql")
+    # A plain import: a broken PySpark install must fail these tests, not skip them.
+    from pyspark.sql import SparkSession
+
     session = (
-        pyspark_sql.SparkSession.builder.master("local[2]")
+        SparkSession.builder.master("local[2]")
         .appName("unit-tests")
         .config("spark.sql.shuffle.partitions", "2")
         .config("spark.ui.enabled", "false")
@@ -26,3 +29,6 @@ def spark() -> Iterator:
     session.sparkContext.setLogLevel("ERROR")
     yield session
     session.stop()
+    # py4j's connections log "Closing down" from __del__ at interpreter exit, after pytest has
+    # closed its streams ("--- Logging error ---" below the summary); they have nothing to say.
+    logging.getLogger("py4j").setLevel(logging.WARNING)
