@@ -45,13 +45,19 @@ PIPELINE_ROOTS: tuple[str, ...] = (RAW_ROOT, PROCESSED_ROOT, REPORTS_ROOT)
 PROCESSED_ASSET_NAME = "ecommerce_processed_partitions"
 
 
+def variable_from_environment(name: str, default: str) -> str:
+    """A variable's value as set in the environment (``AIRFLOW_VAR_<NAME>``), read without the
+    metadata database: for parse time and command-line helpers outside a task."""
+    return os.environ.get(f"AIRFLOW_VAR_{name.upper()}", default)
+
+
 def processed_asset_uri() -> str:
     """URI of the Asset a validated day updates (events carry ``{"partition_date": ...}``).
 
     An Asset is declared at parse time, when reading a Variable from the metadata database is
     unwelcome; the variable's environment form (``AIRFLOW_VAR_ECOMMERCE_HDFS_URI``) is free.
     """
-    filesystem = os.environ.get(f"AIRFLOW_VAR_{HDFS_URI_VARIABLE.upper()}", DEFAULT_HDFS_URI)
+    filesystem = variable_from_environment(HDFS_URI_VARIABLE, DEFAULT_HDFS_URI)
     return f"{filesystem.rstrip('/')}{PROCESSED_ROOT}"
 
 

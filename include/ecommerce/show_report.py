@@ -6,14 +6,17 @@ It reads the local copy that ``generate_report`` writes (variable ``ecommerce_re
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
 from include.ecommerce.partitions import Partition, PartitionDateError
 from include.ecommerce.report import REPORT_FILE_NAME
 from include.ecommerce.report_html import HTML_REPORT_FILE_NAME
-from include.ecommerce.settings import DEFAULT_REPORTS_DIR, REPORTS_DIR_VARIABLE
+from include.ecommerce.settings import (
+    DEFAULT_REPORTS_DIR,
+    REPORTS_DIR_VARIABLE,
+    variable_from_environment,
+)
 
 
 def main(argv: list[str]) -> int:
@@ -25,9 +28,7 @@ def main(argv: list[str]) -> int:
     except PartitionDateError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    reports_dir = Path(
-        os.environ.get(f"AIRFLOW_VAR_{REPORTS_DIR_VARIABLE.upper()}", DEFAULT_REPORTS_DIR)
-    )
+    reports_dir = Path(variable_from_environment(REPORTS_DIR_VARIABLE, str(DEFAULT_REPORTS_DIR)))
     path = partition.local_folder(reports_dir) / REPORT_FILE_NAME
     if not path.is_file():
         print(
