@@ -8,9 +8,12 @@ For each size: generate the day (cached under ``.runtime/bench/data``), put it i
 HDFS (``/tmp/bench/<run>/``, as the pipeline's user), then run each engine ``--repeats`` times,
 interleaved (ours, naive, floor, DuckDB, ours, ...), and keep the median. Check that the tables of
 ours, naive and DuckDB agree. Then (unless ``--skip-orchestration``) time ``airflow dags test``
-against a bare ``spark-submit`` of the same job on the same raw partition, and seven consecutive
-days the same way. Results go to ``.runtime/bench/results-<timestamp>.json`` and
-``docs/benchmarks.md`` (its generated block) is rendered from that file.
+against a bare ``spark-submit`` of the same job on the same raw partition, and a real
+``airflow backfill create`` of seven consecutive days on a throwaway Airflow (scheduler,
+dag-processor, api-server on free ports, its own AIRFLOW_HOME) against the same seven days run
+alone, one after the other (``airflow dags test`` each, and bare submits). Results go to
+``.runtime/bench/results-<timestamp>.json`` and ``docs/benchmarks.md`` (its generated block) is
+rendered from that file.
 """
 
 from __future__ import annotations
@@ -27,13 +30,15 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from benchmarks import docs, machine
 from benchmarks.compare import differences
 from benchmarks.measure import Measurement, run_measured
+from tests.integration.airflow_cli import isolated_airflow_home
+from tests.integration.live_airflow import FINISHED_RUN_STATES, running_airflow
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 BENCH_DIR = PROJECT_ROOT / ".runtime" / "bench"
@@ -45,6 +50,12 @@ HDFS_BENCH_ROOT = "/tmp/bench"
 BENCH_DATE = dt.date(2030, 1, 1)
 """First generated day: far from any date the tests or the demo use, so the orchestration runs
 (which write the pipeline's real partitions) touch nobody else's data."""
+BACKFILL_DATE = dt.date(2026, 9, 1)
+"""First day of the backfill comparison. Not in 2030: ``airflow backfill create`` refuses future
+days ("Backfill cannot be executed for future dates") and creates runs only for days after the
+DAG's start date (2026-02-10) whose interval has ended. The tests and the demo use January to
+March 2026; the bench leaves the backfill alone when the pipeline already has a partition of one
+of its days (it would overwrite it, then delete it)."""
 DEFAULT_SIZES = (500_000, 2_000_000, 5_000_000)
 SPARK_MASTER = "local[2]"
 DRIVER_MEMORY = "1g"
@@ -422,18 +433,37 @@ def bench_size(
 
 # --- Orchestration ---------------------------------------------------------------------------------
 
+BACKFILL_MAX_ACTIVE_RUNS = 1
+"""Backfill runs one day at a time, like the seven single days it is compared with (and like the
+DAG's own max_active_runs; the backfill's default would be 10)."""
+BACKFILL_TIMEOUT_PER_DAY_S = 20 * 60
+BACKFILL_POLL_S = 5.0
 
-def _airflow_env(stack: Stack, rows: int, reports_dir: Path) -> dict[str, str]:
+
+def _pipeline_env(stack: Stack, rows: int, reports_dir: Path) -> dict[str, str]:
+    """What the DAG's tasks read besides the defaults: the generated landing root of ``rows``,
+    a temporary reports folder, this HDFS."""
     return {
-        **stack.env(),
+        "HADOOP_USER_NAME": stack.user,
         "AIRFLOW_VAR_ECOMMERCE_LANDING_DIR": str(landing_root(rows)),
         "AIRFLOW_VAR_ECOMMERCE_REPORTS_DIR": str(reports_dir),
         "AIRFLOW_VAR_ECOMMERCE_HDFS_URI": stack.hdfs_uri,
     }
 
 
-def dags_test(stack: Stack, day: dt.date, rows: int, reports_dir: Path, log_path: Path) -> dict:
-    env = _airflow_env(stack, rows, reports_dir)
+def bench_airflow_home(folder: Path) -> Path:
+    """A fresh, migrated AIRFLOW_HOME for the bench's ``airflow dags test`` runs: never the
+    developer's metadata (tests.integration.airflow_cli, as the DAG-run tests do it)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    return Path(isolated_airflow_home(folder)["AIRFLOW_HOME"])
+
+
+def dags_test(
+    stack: Stack, day: dt.date, rows: int, reports_dir: Path, log_path: Path, airflow_home: Path
+) -> dict:
+    env = (
+        stack.env() | {"AIRFLOW_HOME": str(airflow_home)} | _pipeline_env(stack, rows, reports_dir)
+    )
     stack.wait_for_datanode()
     m = run_measured(
         ["airflow", "dags", "test", DAG_ID, day.isoformat()],
@@ -449,6 +479,22 @@ def dags_test(stack: Stack, day: dt.date, rows: int, reports_dir: Path, log_path
         "retries": text.count("new_state=up_for_retry"),
         "tasks": task_durations(day, env),
     }
+
+
+def _seconds(start: dt.datetime | str | None, end: dt.datetime | str | None) -> float | None:
+    """``end - start`` in seconds (ISO strings or datetimes); None when either is missing."""
+    if not start or not end:
+        return None
+    start, end = (dt.datetime.fromisoformat(t) if isinstance(t, str) else t for t in (start, end))
+    return round((end - start).total_seconds(), 2)
+
+
+def seconds_per_task(task_instances: Iterable[dict]) -> dict[str, float]:
+    """Seconds per task from task-instance records (CLI JSON or REST) with start and end dates."""
+    durations = {
+        ti["task_id"]: _seconds(ti.get("start_date"), ti.get("end_date")) for ti in task_instances
+    }
+    return {task_id: s for task_id, s in durations.items() if s is not None}
 
 
 def task_durations(day: dt.date, env: dict[str, str]) -> dict[str, float]:
@@ -471,18 +517,7 @@ def task_durations(day: dt.date, env: dict[str, str]) -> dict[str, float]:
         check=False,
     )
     try:
-        rows = json.loads(completed.stdout.strip().splitlines()[-1])
-        return {
-            row["task_id"]: round(
-                (
-                    dt.datetime.fromisoformat(row["end_date"])
-                    - dt.datetime.fromisoformat(row["start_date"])
-                ).total_seconds(),
-                2,
-            )
-            for row in rows
-            if row.get("start_date") and row.get("end_date")
-        }
+        return seconds_per_task(json.loads(completed.stdout.strip().splitlines()[-1]))
     except (ValueError, IndexError, KeyError, TypeError):
         return {}
 
@@ -508,27 +543,206 @@ def bare_submit(stack: Stack, day: dt.date, output: str, log_path: Path) -> dict
     return m.to_json() | {"succeeded": m.returncode == 0}
 
 
-def migrate_airflow_db() -> None:
-    subprocess.run(
-        ["airflow", "db", "migrate"], cwd=PROJECT_ROOT, capture_output=True, check=True, timeout=600
-    )
+def backfill_command(days: Sequence[dt.date]) -> list[str]:
+    return [
+        "backfill",
+        "create",
+        "--dag-id",
+        DAG_ID,
+        "--from-date",
+        days[0].isoformat(),
+        "--to-date",
+        days[-1].isoformat(),
+        "--max-active-runs",
+        str(BACKFILL_MAX_ACTIVE_RUNS),
+    ]
+
+
+def _total(values: Iterable[float | None]) -> float | None:
+    """Sum of the known values; None when none is known."""
+    known = [value for value in values if value is not None]
+    return round(sum(known), 3) if known else None
+
+
+def backfill_timeline(
+    created_at: dt.datetime, runs: Sequence[dict], days: Sequence[dt.date]
+) -> dict:
+    """The backfill's figures from its runs' records in the metadata DB (``logical_date``,
+    ``state``, ``start_date``, ``end_date``): wall time from the create command to the end of
+    the last run (None until every day's run is in a final state), each run's start, end and
+    duration, and the idle time before each run (since the create, or the previous run's end)."""
+    ordered = sorted(runs, key=lambda run: run["logical_date"])
+    timeline, last_end = [], created_at
+    for run in ordered:
+        start, end = run.get("start_date"), run.get("end_date")
+        timeline.append(
+            {
+                "day": dt.datetime.fromisoformat(run["logical_date"]).date().isoformat(),
+                "run_id": run.get("dag_run_id") or run.get("run_id"),
+                "state": run["state"],
+                "start_date": start,
+                "end_date": end,
+                "start_after_create_s": _seconds(created_at, start),
+                "end_after_create_s": _seconds(created_at, end),
+                "duration_s": _seconds(start, end),
+                "idle_before_s": _seconds(last_end, start),
+            }
+        )
+        if end:
+            last_end = max(last_end, dt.datetime.fromisoformat(end))
+    expected = [day.isoformat() for day in days]
+    seen = [run["day"] for run in timeline]
+    finished = seen == expected and all(run["state"] in FINISHED_RUN_STATES for run in timeline)
+    return {
+        "runs": timeline,
+        "missing_days": [day for day in expected if day not in seen],
+        "finished": finished,
+        "all_succeeded": finished and all(run["state"] == "success" for run in timeline),
+        "wall_s": _seconds(created_at, last_end) if finished else None,
+        "runs_total_s": _total(run["duration_s"] for run in timeline),
+        "idle_total_s": _total(run["idle_before_s"] for run in timeline),
+    }
+
+
+def live_backfill(
+    stack: Stack, days: Sequence[dt.date], rows: int, reports_dir: Path, folder: Path
+) -> dict:
+    """``airflow backfill create`` for ``days`` on a throwaway Airflow (api-server for the tasks'
+    Execution API, scheduler, dag-processor in ``folder``, free ports; the live tests' harness),
+    timed from the create command until every run is final. The Airflow is stopped (its
+    process sessions) on the way out, also on an error or Ctrl-C."""
+    command = backfill_command(days)
+    timeout_s = 10 * 60 + BACKFILL_TIMEOUT_PER_DAY_S * len(days)
+    result: dict = {
+        "max_active_runs": BACKFILL_MAX_ACTIVE_RUNS,
+        "airflow_home": str(folder / "airflow-home"),
+    }
+    log(f"  backfill: starting a throwaway Airflow in {folder}")
+    with running_airflow(folder, _pipeline_env(stack, rows, reports_dir)) as airflow:
+        stack.wait_for_datanode()
+        result["load_before"] = [round(x, 2) for x in os.getloadavg()]
+        created_at = dt.datetime.now(dt.UTC)
+        log(f"  backfill: airflow {' '.join(command)}")
+        created = airflow.cli(*command)
+        result |= {
+            "created_at": created_at.isoformat(),
+            "create_command_s": _seconds(created_at, dt.datetime.now(dt.UTC)),
+            "create_returncode": created.returncode,
+        }
+        if created.returncode != 0:
+            last_line = (created.stdout.strip().splitlines() or ["(no output)"])[-1]
+            result["error"] = (
+                f"airflow backfill create exited with {created.returncode}: {last_line}"
+            )
+            result["create_output_tail"] = created.stdout[-3000:]
+            log(f"  backfill: {result['error']}")
+            return result | backfill_timeline(created_at, [], days)
+        deadline = time.monotonic() + timeout_s
+        while True:
+            timeline = backfill_timeline(
+                created_at, airflow.dag_runs(run_type="backfill", order_by="logical_date"), days
+            )
+            if timeline["finished"] or time.monotonic() > deadline:
+                break
+            time.sleep(BACKFILL_POLL_S)
+        result["load_after"] = [round(x, 2) for x in os.getloadavg()]
+        if not timeline["finished"]:
+            result["error"] = f"not every run was final after {timeout_s} s"
+        for run in timeline["runs"]:
+            if run["run_id"]:
+                run["tasks"] = seconds_per_task(airflow.task_instances(run["run_id"]).values())
+        if not timeline["all_succeeded"]:
+            result["explain"] = [airflow.explain_run(r["run_id"]) for r in timeline["runs"]]
+    return result | timeline
+
+
+def _ratio_of(top: float | None, bottom: float | None) -> float | None:
+    return round(top / bottom, 3) if top and bottom else None
+
+
+def summarize_backfill(
+    days: Sequence[dt.date], rows: int, scheduler: dict, dags_tests: list[dict], bares: list[dict]
+) -> dict:
+    """The 7-day comparison: the real backfill's wall time against the sum of the single days
+    (``airflow dags test`` each, one after the other; bare spark-submits for reference)."""
+    dags_total = _total(r["wall_s"] for r in dags_tests)
+    bare_total = _total(r["wall_s"] for r in bares)
+    return {
+        "days": [day.isoformat() for day in days],
+        "rows_per_day": rows,
+        "method": f"`{scheduler['command']}` on a throwaway Airflow (scheduler, dag-processor, "
+        "api-server), from the create command to the end of the last run, against one "
+        "`airflow dags test` per day, one after the other",
+        "scheduler": scheduler,
+        "dags_test_runs": dags_tests,
+        "bare_submits": bares,
+        "dags_test_total_s": dags_total,
+        "bare_total_s": bare_total,
+        "all_succeeded": bool(scheduler.get("all_succeeded"))
+        and all(r["succeeded"] for r in dags_tests + bares),
+        "ratio": _ratio_of(scheduler.get("wall_s"), dags_total),
+        "ratio_to_bare": _ratio_of(scheduler.get("wall_s"), bare_total),
+    }
+
+
+def bench_backfill(
+    stack: Stack,
+    days: Sequence[dt.date],
+    rows: int,
+    reports_dir: Path,
+    logs: Path,
+    out_root: str,
+    airflow_home: Path,
+) -> dict:
+    """The same days run alone, one after the other (``airflow dags test`` each), then all of
+    them as one real backfill, then bare submits of each day for reference. Their pipeline
+    partitions are deleted afterwards; when one exists beforehand, nothing runs."""
+    scheduler: dict = {"command": "airflow " + " ".join(backfill_command(days))}
+    runs: list[dict] = []
+    bares: list[dict] = []
+    taken = existing_partitions(stack, days)
+    if taken:
+        scheduler["error"] = f"not run: the pipeline already has {', '.join(taken)}"
+        log(f"  backfill {scheduler['error']}")
+        return summarize_backfill(days, rows, scheduler, runs, bares)
+    try:
+        for day in days:
+            generated_day(day, rows)
+        for n, day in enumerate(days):
+            log_path = logs / f"day-dag-{n}.log"
+            runs.append(dags_test(stack, day, rows, reports_dir, log_path, airflow_home))
+            log(f"  single day {day}: dags test {runs[-1]['wall_s']} s")
+        try:
+            scheduler |= live_backfill(stack, days, rows, reports_dir, logs / "backfill-airflow")
+        except Exception as error:  # a finding: the single days are still reported
+            scheduler["error"] = f"{type(error).__name__}: {error}"[-5000:]
+        log(
+            f"  backfill of {len(days)} days: {scheduler.get('wall_s')} s from the create to the "
+            f"end of the last run, all succeeded={scheduler.get('all_succeeded')}"
+        )
+        for n, day in enumerate(days):
+            bares.append(bare_submit(stack, day, f"{out_root}/{n}", logs / f"day-bare-{n}.log"))
+            log(f"  single day {day}: bare submit {bares[-1]['wall_s']} s")
+    finally:
+        cleanup_pipeline_partitions(stack, days)
+    return summarize_backfill(days, rows, scheduler, runs, bares)
 
 
 def bench_orchestration(
     stack: Stack, run_id: str, single_rows: int, backfill_days: int, backfill_rows: int
 ) -> dict:
-    migrate_airflow_db()
     logs = BENCH_DIR / "logs" / run_id / "orchestration"
     reports_dir = Path(tempfile.mkdtemp(prefix="bench-reports-"))
     out_root = f"{HDFS_BENCH_ROOT}/{run_id}/orchestration"
     days_used: list[dt.date] = []
     result: dict = {"single": None, "backfill": None}
     try:
+        home = bench_airflow_home(logs / "dags-test-airflow-home")
         generated_day(BENCH_DATE, single_rows)
         days_used.append(BENCH_DATE)
         log(f"orchestration: airflow dags test {DAG_ID} {BENCH_DATE} ({single_rows:,} rows)")
         airflow_run = dags_test(
-            stack, BENCH_DATE, single_rows, reports_dir, logs / "single-dag.log"
+            stack, BENCH_DATE, single_rows, reports_dir, logs / "single-dag.log", home
         )
         log(f"  dags test: {airflow_run['wall_s']} s, succeeded={airflow_run['succeeded']}")
         bare = bare_submit(stack, BENCH_DATE, f"{out_root}/single", logs / "single-bare.log")
@@ -541,37 +755,10 @@ def bench_orchestration(
             "ratio": round(airflow_run["wall_s"] / bare["wall_s"], 3),
         }
         if backfill_days > 0:
-            days = [BENCH_DATE + dt.timedelta(days=n) for n in range(backfill_days)]
-            for day in days:
-                generated_day(day, backfill_rows)
-            days_used += days
-            runs, bares = [], []
-            for n, day in enumerate(days):
-                runs.append(
-                    dags_test(
-                        stack, day, backfill_rows, reports_dir, logs / f"backfill-dag-{n}.log"
-                    )
-                )
-                log(f"  backfill day {day}: dags test {runs[-1]['wall_s']} s")
-            for n, day in enumerate(days):
-                bares.append(
-                    bare_submit(stack, day, f"{out_root}/day-{n}", logs / f"backfill-bare-{n}.log")
-                )
-                log(f"  backfill day {day}: bare submit {bares[-1]['wall_s']} s")
-            total_dags = sum(r["wall_s"] for r in runs)
-            total_bare = sum(r["wall_s"] for r in bares)
-            result["backfill"] = {
-                "days": [d.isoformat() for d in days],
-                "rows_per_day": backfill_rows,
-                "method": f"{len(days)} consecutive `airflow dags test` runs (not `airflow backfill "
-                f"create` through a scheduler) against {len(days)} bare spark-submits",
-                "dags_test_runs": runs,
-                "bare_submits": bares,
-                "dags_test_total_s": round(total_dags, 3),
-                "bare_total_s": round(total_bare, 3),
-                "all_succeeded": all(r["succeeded"] for r in runs + bares),
-                "ratio": round(total_dags / total_bare, 3),
-            }
+            days = [BACKFILL_DATE + dt.timedelta(days=n) for n in range(backfill_days)]
+            result["backfill"] = bench_backfill(
+                stack, days, backfill_rows, reports_dir, logs, f"{out_root}/days", home
+            )
     finally:
         cleanup_pipeline_partitions(stack, days_used)
         stack.client().delete(out_root, recursive=True)
@@ -579,18 +766,34 @@ def bench_orchestration(
     return result
 
 
+def pipeline_partitions(days: Sequence[dt.date]) -> list[str]:
+    """The pipeline's raw, processed and report partitions of ``days``."""
+    from include.ecommerce.partitions import Partition
+
+    return [
+        path
+        for partition in map(Partition, sorted(set(days)))
+        for path in (
+            partition.raw_partition,
+            partition.processed_partition,
+            partition.report_partition,
+        )
+    ]
+
+
+def existing_partitions(stack: Stack, days: Sequence[dt.date]) -> list[str]:
+    client = stack.client()
+    return [path for path in pipeline_partitions(days) if client.status(path, strict=False)]
+
+
 def cleanup_pipeline_partitions(stack: Stack, days: Sequence[dt.date]) -> None:
     """Remove what the orchestration runs wrote into the pipeline's folders for the bench days
     (raw, processed, report partitions), then their parent folders if left empty."""
-    from include.ecommerce.partitions import Partition
     from include.ecommerce.settings import PIPELINE_ROOTS
 
     client = stack.client()
-    for day in set(days):
-        partition = Partition(day)
-        for path in (partition.raw_partition, partition.processed_partition):
-            client.delete(path, recursive=True)
-        client.delete(partition.report_partition, recursive=True)
+    for path in pipeline_partitions(days):
+        client.delete(path, recursive=True)
     for root in PIPELINE_ROOTS:
         for year in {f"{d:%Y}" for d in days}:
             for sub in sorted({f"{d:%Y/%m}" for d in days if f"{d:%Y}" == year}):

@@ -4,7 +4,8 @@
 people use) in ``<folder>/airflow-home`` on free ports, waits until ``ecommerce_daily`` is
 serialized, unpauses it, yields a :class:`LiveAirflow` (REST API v2 with a JWT, the CLI in the
 same environment) and stops everything with ``stack/airflow.sh stop``. The developer's
-``.runtime/airflow`` and an Airflow on port 8080 are never touched.
+``.runtime/airflow`` and an Airflow on port 8080 are never touched. ``benchmarks/run.py`` times
+its backfill on the same harness.
 
 The scheduler's cron schedule is switched off (``[scheduler] use_job_schedule``): unpausing would
 otherwise start a scheduled run for yesterday, which has no landing data. Triggered and backfill

@@ -2,11 +2,13 @@
 
 The DuckDB SQL must compute the contract's four tables (checked on the sample day, counted by
 hand in sample_day_tables.py); the comparison must catch a wrong cent and forgive a float's last
-bits only when asked to; targets and docs are rendered from a results dict, never typed in.
+bits only when asked to; targets and docs are rendered from a results dict, never typed in; the
+backfill's wall time and idle gaps come from its runs' records.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from decimal import Decimal
 from pathlib import Path
@@ -15,6 +17,7 @@ import pyarrow as pa
 import pytest
 
 from benchmarks import docs
+from benchmarks import run as bench
 from benchmarks.compare import differences
 from benchmarks.measure import run_measured
 from tests.unit.sample_day_tables import sample_day_tables
@@ -270,3 +273,113 @@ def test_event_log_profile_names_each_write_by_its_table(tmp_path):
     assert [e["wall_ms"] for e in summary["executions"]] == [2000, 4000]
     assert summary["executions"][1]["task_run_ms"] == 1500
     assert summary["outside_executions_ms"] == 4000
+
+
+# --- the 7-day backfill against seven single days -------------------------------------------------
+
+CREATED = dt.datetime(2026, 10, 1, 12, 0, tzinfo=dt.UTC)
+BACKFILL_DAYS = [dt.date(2026, 9, 1) + dt.timedelta(days=n) for n in range(3)]
+
+
+def _after_created(seconds: float | None) -> str | None:
+    """A REST API timestamp ``seconds`` after CREATED."""
+    if seconds is None:
+        return None
+    return (CREATED + dt.timedelta(seconds=seconds)).isoformat().replace("+00:00", "Z")
+
+
+def _run_record(day: int, start_s: float, end_s: float | None, state: str = "success") -> dict:
+    """A backfill run of 2026-09-0<day> as the REST API gives it."""
+    return {
+        "dag_run_id": f"backfill__2026-09-0{day}T00:00:00+00:00",
+        "logical_date": f"2026-09-0{day}T00:00:00Z",
+        "state": state,
+        "start_date": _after_created(start_s),
+        "end_date": _after_created(end_s),
+    }
+
+
+def test_backfill_wall_runs_from_the_create_to_the_end_of_the_last_run():
+    records = [_run_record(3, 75, 100), _run_record(1, 10, 40), _run_record(2, 42, 70)]
+    timeline = bench.backfill_timeline(CREATED, records, BACKFILL_DAYS)
+    assert timeline["finished"] and timeline["all_succeeded"]
+    assert timeline["wall_s"] == 100
+    assert [r["day"] for r in timeline["runs"]] == ["2026-09-01", "2026-09-02", "2026-09-03"]
+    assert [r["duration_s"] for r in timeline["runs"]] == [30, 28, 25]
+    assert [r["idle_before_s"] for r in timeline["runs"]] == [10, 2, 5]
+    assert (timeline["runs_total_s"], timeline["idle_total_s"]) == (83, 17)
+    assert timeline["runs"][2]["start_after_create_s"] == 75
+
+
+def test_backfill_has_no_wall_time_until_every_day_has_a_final_run():
+    running = [_run_record(1, 10, 40), _run_record(2, 42, None, "running")]
+    timeline = bench.backfill_timeline(CREATED, running, BACKFILL_DAYS)
+    assert not timeline["finished"] and timeline["wall_s"] is None
+    assert timeline["missing_days"] == ["2026-09-03"]
+    failed = [_run_record(1, 10, 40), _run_record(2, 42, 50, "failed"), _run_record(3, 55, 90)]
+    timeline = bench.backfill_timeline(CREATED, failed, BACKFILL_DAYS)
+    assert timeline["finished"] and not timeline["all_succeeded"]
+    assert timeline["wall_s"] == 90
+    assert bench.backfill_timeline(CREATED, [], BACKFILL_DAYS)["wall_s"] is None
+
+
+def _single(wall: float, succeeded: bool = True) -> dict:
+    return {"wall_s": wall, "succeeded": succeeded}
+
+
+def _backfill(days: int, wall: float | None, dags_test_s: float = 10.0) -> dict:
+    dates = [dt.date(2026, 9, 1) + dt.timedelta(days=n) for n in range(days)]
+    records = [_run_record(n + 1, n * dags_test_s + 1, (n + 1) * dags_test_s) for n in range(days)]
+    scheduler = {"command": "airflow backfill create ..."}
+    if wall is not None:
+        scheduler |= bench.backfill_timeline(CREATED, records, dates) | {"wall_s": wall}
+    else:
+        scheduler["error"] = "LiveAirflowError: the api-server did not start"
+    return bench.summarize_backfill(
+        dates, 500_000, scheduler, [_single(dags_test_s)] * days, [_single(dags_test_s / 2)] * days
+    )
+
+
+def test_backfill_ratio_is_against_the_sum_of_the_single_days():
+    backfill = _backfill(7, wall=77)
+    assert backfill["dags_test_total_s"] == 70 and backfill["bare_total_s"] == 35
+    assert backfill["ratio"] == 1.1 and backfill["ratio_to_bare"] == 2.2
+    assert backfill["all_succeeded"]
+    failed = _backfill(7, wall=None)
+    assert failed["ratio"] is None and not failed["all_succeeded"]
+
+
+def _with_backfill(backfill: dict) -> dict:
+    results = _results(20, 55, 14, 4)
+    results["orchestration"] = {"single": None, "backfill": backfill}
+    results["targets"] = docs.evaluate_targets(results)
+    return results
+
+
+def _backfill_verdict(results: dict) -> dict:
+    return next(t for t in results["targets"] if t["target"] == docs.BACKFILL_TARGET)
+
+
+def test_backfill_target_is_judged_on_seven_days_only():
+    assert _backfill_verdict(_with_backfill(_backfill(7, wall=77)))["met"] is True
+    assert _backfill_verdict(_with_backfill(_backfill(7, wall=90)))["met"] is False
+    three_days = _backfill_verdict(_with_backfill(_backfill(3, wall=33)))
+    assert three_days["met"] is None and "3 days, not 7" in three_days["measured"]
+    not_measured = _backfill_verdict(_with_backfill(_backfill(7, wall=None)))
+    assert not_measured["met"] is None and "api-server did not start" in not_measured["measured"]
+
+
+def test_backfill_is_rendered_with_its_ratio_and_each_day(tmp_path):
+    results = _with_backfill(_backfill(3, wall=33))
+    text = docs.render_orchestration(results)
+    assert "Ratio backfill / 3 single days (`dags test`): **1.10x**" in text
+    assert "| `airflow dags test`, one day after the other | 30.0 | 10.0 | True |" in text
+    assert "| 2026-09-02 | success | 11.0-20.0 | 9.0 | 1.0 | 10.0 | 5.0 |" in text
+    path = tmp_path / "benchmarks.md"
+    docs.write_docs(results, path, tmp_path / "results.json")
+    assert "| 7-day backfill <= 1.2x seven single days | 33.0 s vs 30.0 s = 1.10x" in (
+        path.read_text()
+    )
+    failed = docs.render_orchestration(_with_backfill(_backfill(3, wall=None)))
+    assert "Backfill **not measured**: LiveAirflowError" in failed
+    assert "| 2026-09-01 | not created | n/a-n/a | n/a | n/a | 10.0 | 5.0 |" in failed
