@@ -15,7 +15,7 @@ import re
 import subprocess
 import sys
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -70,6 +70,20 @@ def _lines(file: Path) -> list[str]:
     return file.read_text(encoding="utf-8").splitlines()
 
 
+def covered_ms(intervals: Iterable[tuple[int, int]]) -> int:
+    """Milliseconds covered by at least one interval: executions that run at the same time (the
+    job writes several tables at once) count once."""
+    covered, reach = 0, None
+    for start, end in sorted(intervals):
+        if reach is None or start > reach:
+            covered += max(0, end - start)
+            reach = end
+        elif end > reach:
+            covered += end - reach
+            reach = end
+    return covered
+
+
 def analyse(path: Path) -> dict:
     executions: dict[int, Execution] = {}
     stage_execution: dict[int, int] = {}
@@ -111,7 +125,7 @@ def analyse(path: Path) -> dict:
             execution.input_bytes += read.get("Bytes Read", 0)
             shuffle = metrics.get("Shuffle Write Metrics") or {}
             execution.shuffle_write_bytes += shuffle.get("Shuffle Bytes Written", 0)
-    in_executions = sum(max(0, e.end_ms - e.start_ms) for e in executions.values())
+    in_executions = covered_ms((e.start_ms, e.end_ms) for e in executions.values())
     return {
         "application_ms": app_end - app_start if app_end else None,
         "outside_executions_ms": (app_end - app_start - in_executions) if app_end else None,

@@ -37,6 +37,7 @@ from pathlib import Path
 from benchmarks import docs, machine
 from benchmarks.compare import differences
 from benchmarks.measure import Measurement, run_measured
+from include.ecommerce import settings
 from tests.integration.airflow_cli import isolated_airflow_home
 from tests.integration.live_airflow import FINISHED_RUN_STATES, running_airflow
 
@@ -58,7 +59,9 @@ March 2026; the bench leaves the backfill alone when the pipeline already has a 
 of its days (it would overwrite it, then delete it)."""
 DEFAULT_SIZES = (500_000, 2_000_000, 5_000_000)
 SPARK_MASTER = "local[2]"
-DRIVER_MEMORY = "1g"
+DRIVER_MEMORY = settings.SPARK_DRIVER_MEMORY
+JOB_CONF = tuple(f"{key}={value}" for key, value in settings.SPARK_JOB_CONF.items())
+"""The DAG's spark-submit settings, given to every Spark engine alike (ours, naive, floor)."""
 DAG_ID = "ecommerce_daily"
 
 ENGINES = ("ours", "naive", "floor", "duckdb")
@@ -169,7 +172,7 @@ def job_accepts_max_reject_ratio() -> bool:
 
 def spark_submit(script: Path, *args: str, master: str = SPARK_MASTER, conf=()) -> list[str]:
     command = ["spark-submit", "--master", master, "--driver-memory", DRIVER_MEMORY]
-    for item in conf:
+    for item in (*JOB_CONF, *conf):
         command += ["--conf", item]
     return [*command, str(script), *args]
 
@@ -177,9 +180,7 @@ def spark_submit(script: Path, *args: str, master: str = SPARK_MASTER, conf=()) 
 def ours_args(day: dt.date, input_uri: str, output_uri: str) -> list[str]:
     args = ["--date", day.isoformat(), "--input", input_uri, "--output", output_uri]
     if job_accepts_max_reject_ratio():
-        from include.ecommerce.settings import DEFAULT_MAX_REJECT_RATIO
-
-        args += ["--max-reject-ratio", str(DEFAULT_MAX_REJECT_RATIO)]
+        args += ["--max-reject-ratio", str(settings.DEFAULT_MAX_REJECT_RATIO)]
     return args
 
 
@@ -535,6 +536,7 @@ def bare_submit(stack: Stack, day: dt.date, output: str, log_path: Path) -> dict
         "ecommerce_etl",
         "--driver-memory",
         DRIVER_MEMORY,
+        *(argument for item in JOB_CONF for argument in ("--conf", item)),
         str(JOB_PATH),
         *ours_args(day, raw, stack.uri(output)),
     ]
@@ -876,7 +878,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         "started": now.isoformat(),
         "argv": sys.argv[1:] if argv is None else list(argv),
         "settings": {
-            "spark": f"spark-submit --master {SPARK_MASTER} --driver-memory {DRIVER_MEMORY}",
+            "spark": " ".join(
+                ["spark-submit", "--master", SPARK_MASTER, "--driver-memory", DRIVER_MEMORY]
+                + [f"--conf {item}" for item in JOB_CONF]
+            ),
             "repeats": args.repeats,
             "order": "interleaved per repeat: " + ", ".join(ENGINES),
             "event_logs": bool(args.event_log_dir),

@@ -95,6 +95,7 @@ with DAG(
         ],
         env_vars={"HADOOP_USER_NAME": upload_raw_logs["hdfs_user"]},
         driver_memory=settings.SPARK_DRIVER_MEMORY,
+        conf=settings.SPARK_JOB_CONF,
         execution_timeout=timedelta(hours=2),
     )
 

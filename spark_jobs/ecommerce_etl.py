@@ -11,7 +11,7 @@ folders of the output partition, then ``_SUCCESS`` (atomically: see storage.publ
 Every raw row ends up valid, rejected with a reason (the ``rejected`` table) or dropped as an
 exact duplicate; ``quality`` and ``quality.json`` count them. Above ``--max-reject-ratio`` only
 those two and ``rejected`` are published (no core or extra tables, no ``_SUCCESS``). The extra
-tables (``contract.EXTRA_TABLES``) are aggregates of the same cached events as the four.
+tables (``contract.EXTRA_TABLES``) come from the same cached summaries of the events as the four.
 
 Exit codes (contract.JOB_EXIT_*): 0 published; 2 a file-level input problem or bad arguments;
 3 too many rejected rows; 1 anything unexpected (e.g. rows lost: a bug). 2 and 3 come with one
@@ -25,6 +25,7 @@ import datetime as dt
 import re
 import sys
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 if not __package__:
@@ -37,6 +38,10 @@ from spark_jobs import contract, quality, storage, transforms
 EXIT_INPUT_ERROR = contract.JOB_EXIT_INPUT_ERROR
 DEFAULT_SHUFFLE_PARTITIONS = 8
 """The tables are small (hundreds of thousands of users at most): a few shuffle partitions."""
+
+
+WRITER_THREADS = 4
+"""Tables written at the same time (see run.write_partition)."""
 
 
 def reject_ratio(text: str) -> float:
@@ -128,17 +133,19 @@ def unreadable_file_error(error: Exception) -> storage.InputError | None:
 
 
 def measure(spark, raw, args: argparse.Namespace):
-    """Validate the input and count: returns (summary, clean events, rejected rows).
+    """Validate the input and count: returns (summary, the events' aggregates, rejected rows).
 
-    One scan of the raw files and one shuffle (``transforms.validate``), whose result is cached:
-    every table, the rejected rows and the counts are computed from it.
+    One scan of the raw files and one shuffle (``transforms.validate``), whose result is cached;
+    the rejected rows, the counts and the three summaries every table is derived from
+    (``transforms.aggregate``, cached too) are computed from it.
     """
     from pyspark import StorageLevel
 
+    def keep(frame):
+        return frame.persist(StorageLevel.MEMORY_AND_DISK)
+
     partitions = int(spark.conf.get("spark.sql.shuffle.partitions"))
-    validated = transforms.validate(raw, args.date, partitions).persist(
-        StorageLevel.MEMORY_AND_DISK
-    )
+    validated = keep(transforms.validate(raw, args.date, partitions))
     try:
         reason_rows = [row.asDict() for row in transforms.row_counts(validated).collect()]
     except Exception as error:  # py4j / captured Spark errors: see whether a file is to blame
@@ -152,10 +159,24 @@ def measure(spark, raw, args: argparse.Namespace):
     if sum(row["rows"] for row in reason_rows) == 0:
         raise storage.InputError(args.input, "no data rows in the input files (only headers)")
 
-    events = transforms.clean_events(validated)
-    event_totals = transforms.event_quality(events).first().asDict()
+    aggregates = transforms.aggregate(transforms.clean_events(validated), keep)
+    event_totals = event_checks(aggregates)
     summary = quality.summarize(args.date, reason_rows, event_totals, args.max_reject_ratio)
-    return summary, events, transforms.rejected_rows(validated)
+    if summary[contract.QUALITY_ROWS_REJECTED]:
+        rejected = transforms.rejected_rows(validated)
+    else:  # nothing to look for: an empty table instead of a scan of every row
+        rejected = spark.createDataFrame([], contract.REJECTED.ddl)
+    return summary, aggregates, rejected
+
+
+def event_checks(aggregates) -> dict[str, int]:
+    """The event checks of the quality summary (an action: two small collects at most):
+    rows_valid, duplicates_dropped, negative_revenue, purchases_without_prior_event."""
+    totals = transforms.session_checks(aggregates).first().asDict()
+    if totals.pop(transforms.AMBIGUOUS_SESSIONS):
+        exact = transforms.ambiguous_orphan_purchases(aggregates).first()[0]
+        totals[contract.QUALITY_PURCHASES_WITHOUT_PRIOR_EVENT] += exact
+    return totals
 
 
 def run(args: argparse.Namespace) -> int:
@@ -165,18 +186,24 @@ def run(args: argparse.Namespace) -> int:
     storage.check_headers(hadoop, files)
 
     spark = start_session(args)
-    summary, events, rejected = measure(spark, read_raw(spark, files), args)
+    summary, aggregates, rejected = measure(spark, read_raw(spark, files), args)
     published = summary[contract.QUALITY_PUBLISHED]
     tables = {contract.REJECTED.name: rejected}
     if published:
         builders = transforms.CORE_TRANSFORMS | transforms.EXTRA_TRANSFORMS
-        tables |= {name: build(events) for name, build in builders.items()}
+        tables |= {name: build(aggregates) for name, build in builders.items()}
     tables[contract.QUALITY.name] = spark.createDataFrame([summary], contract.QUALITY.ddl)
 
     def write_partition(staging_uri: str) -> None:
-        for name, table in tables.items():
-            writer = transforms.for_writing(table, name).write.mode("errorifexists")
+        def write(name: str) -> None:
+            writer = transforms.for_writing(tables[name], name).write.mode("errorifexists")
             writer.parquet(f"{staging_uri}/{name}")
+
+        # Concurrent Spark jobs: most tables are small, and one at a time their single-task
+        # stages and per-job set-up would leave a core idle.
+        with ThreadPoolExecutor(WRITER_THREADS, thread_name_prefix="write") as pool:
+            for future in [pool.submit(write, name) for name in tables]:
+                future.result()
         storage.write_text(
             storage.Hadoop.from_session(spark),
             staging_uri,

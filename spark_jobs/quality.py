@@ -1,6 +1,6 @@
 """The partition's quality summary, assembled on the driver from the job's small aggregates.
 
-Plain Python (no Spark): the counting happens in transforms.row_counts / event_quality; this
+Plain Python (no Spark): the counting happens in transforms.row_counts / session_checks; this
 module only adds them up, checks that no row went missing, and words the verdict, so all of it is
 unit-tested without a JVM.
 """
@@ -30,8 +30,8 @@ def summarize(
     """The quality summary (keys: ``contract.QUALITY_FIELDS``, in order).
 
     ``reason_rows``: transforms.row_counts rows (``reason``, ``rows``, a count per raw column);
-    ``event_totals``: the transforms.event_quality row. Raises RowsLostError when the counts do
-    not add up.
+    ``event_totals``: the event checks (``ecommerce_etl.event_checks``). Raises RowsLostError
+    when the counts do not add up.
     """
     rejected_by_reason = dict.fromkeys(contract.REJECT_REASONS, 0)
     null_counts = dict.fromkeys(contract.RAW_COLUMNS, 0)

@@ -4,15 +4,18 @@ Nothing here reads or writes storage, so every function runs on a tiny hand-made
 unit tests. Only Spark built-in functions are used (no Python UDFs): executors on a cluster do not
 have this package, and built-ins stay inside the JVM.
 
-The clean ``events`` frame, input of the four tables and of the extra analyses, has one row per
-distinct valid raw row: ``event_time`` TIMESTAMP (the raw wall-clock time read in the session time
-zone, UTC), ``user_id`` BIGINT, ``session_id``, ``event_type``, ``product_id``, ``category`` STRING,
-``price`` PRICE_TYPE, ``quantity`` INT, and ``copies`` (identical raw rows it stands for).
+The clean ``events`` frame has one row per distinct valid raw row: ``event_time`` TIMESTAMP
+(the raw wall-clock time read in the session time zone, UTC), ``user_id`` BIGINT, ``session_id``, ``event_type``, ``product_id``, ``category`` STRING,
+``price`` PRICE_TYPE, ``quantity`` INT, and ``copies`` (identical raw rows it stands for). It is
+summarised three times (``aggregate``: per session, per user, per category/product/hour/event
+type), and every table and event check is a small aggregation of those summaries.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
@@ -49,7 +52,8 @@ EVENT_COLUMNS: tuple[str, ...] = (
 """Columns of the clean events frame (see the module docstring)."""
 
 MAX_PRICE_CHECK_TYPE = "DECIMAL(38,18)"
-"""A price is read at this precision too: equal to its PRICE_TYPE value means no rounding."""
+"""A price is read at this precision, then cast to PRICE_TYPE: equal values mean no rounding
+(more than two decimals) and no overflow (too large for PRICE_TYPE)."""
 
 
 def raw_schema(*, with_corrupt_record: bool = True) -> StructType:
@@ -92,11 +96,22 @@ def classify_rows(raw: DataFrame, partition_date: dt.date) -> DataFrame:
     back as CSV), ``SOURCE_FILE`` and ``MISSING_MASK``. Precedence: ``NOT_UTF8``, then
     ``contract.REJECT_REASONS`` in order.
     """
-    event_time = F.try_to_timestamp(F.col("timestamp"), F.lit(contract.TIMESTAMP_FORMAT))
-    user_id = F.col("user_id").try_cast("BIGINT")
-    price = F.col("price").try_cast(contract.PRICE_TYPE)
-    exact_price = F.col("price").try_cast(MAX_PRICE_CHECK_TYPE)
-    quantity = F.col("quantity").try_cast("INT")
+    # Each typed value is parsed once, in its own column: written inline, the reason's checks
+    # and the output would parse the same timestamp and price up to four times per row (Spark
+    # cannot share a subexpression between the branches of a CASE WHEN).
+    typed = raw.select(
+        "*",
+        F.try_to_timestamp(F.col("timestamp"), F.lit(contract.TIMESTAMP_FORMAT)).alias(_TIME),
+        F.col("user_id").try_cast("BIGINT").alias(_USER),
+        F.col("price").try_cast(MAX_PRICE_CHECK_TYPE).alias(_EXACT_PRICE),
+        F.col("quantity").try_cast("INT").alias(_QUANTITY),
+    ).withColumn(_PRICE, F.col(_EXACT_PRICE).try_cast(contract.PRICE_TYPE))
+    event_time, price, exact_price, quantity = (
+        F.col(_TIME),
+        F.col(_PRICE),
+        F.col(_EXACT_PRICE),
+        F.col(_QUANTITY),
+    )
     required = [name for name in contract.RAW_COLUMNS if name != "quantity"]
 
     not_utf8 = F.lit(False)
@@ -115,7 +130,7 @@ def classify_rows(raw: DataFrame, partition_date: dt.date) -> DataFrame:
             contract.REJECT_UNKNOWN_EVENT_TYPE,
             ~F.col("event_type").isin(*contract.EVENT_TYPES),
         ),
-        (contract.REJECT_INVALID_USER_ID, user_id.isNull()),
+        (contract.REJECT_INVALID_USER_ID, F.col(_USER).isNull()),
         (
             contract.REJECT_INVALID_PRICE,
             price.isNull() | exact_price.isNull() | (exact_price < 0) | (price != exact_price),
@@ -133,13 +148,13 @@ def classify_rows(raw: DataFrame, partition_date: dt.date) -> DataFrame:
         F.col(CORRUPT_RECORD), F.concat_ws(",", *(_csv_field(n) for n in contract.RAW_COLUMNS))
     )
     rejected = F.col(REASON).isNotNull()
-    return raw.withColumn(REASON, reason).select(
+    return typed.withColumn(REASON, reason).select(
         REASON,
         F.when(rejected, raw_record).alias(RAW_RECORD),
         F.when(rejected, F.col(SOURCE_FILE)).alias(SOURCE_FILE),
         F.when(rejected, missing_mask).alias(MISSING_MASK),
         event_time.alias("event_time"),
-        user_id.alias("user_id"),
+        F.col(_USER).alias("user_id"),
         "session_id",
         "event_type",
         "product_id",
@@ -147,6 +162,12 @@ def classify_rows(raw: DataFrame, partition_date: dt.date) -> DataFrame:
         price.alias("price"),
         quantity.alias("quantity"),
     )
+
+
+_TIME, _USER, _PRICE, _EXACT_PRICE, _QUANTITY = (
+    f"_typed_{name}" for name in ("time", "user", "price", "exact_price", "quantity")
+)
+"""classify_rows' columns of typed values, before they take the raw columns' names."""
 
 
 def _any(conditions) -> Column:
@@ -205,32 +226,133 @@ def row_counts(validated: DataFrame) -> DataFrame:
     )
 
 
-def event_quality(events: DataFrame) -> DataFrame:
-    """One row of checks on the clean events: rows_valid, duplicates_dropped, negative_revenue
-    and purchases_without_prior_event (no view or add_to_cart at or before the purchase in the
-    same user's session: counted, not rejected; a same-second event counts as before, since
-    timestamps have whole seconds and their order within a second is unknown)."""
+# --- The summaries every table is derived from --------------------------------------------------
+#
+# The events are aggregated three times, each a single hash aggregation with fixed-width buffers
+# (no distinct count, no sets): per session, per user and per (category, product, hour, event
+# type) "cell". Every table, the session statistics and the event checks are then small
+# aggregations of those, instead of each table scanning every event again.
+
+SESSIONS_PER_USER = "sessions"
+HOURS_MASK = "hours_mask"
+"""Bit h set when the user or session has an event in hour h of the day (0-23)."""
+AMBIGUOUS_SESSIONS = "ambiguous_sessions"
+"""In ``session_checks``: sessions whose purchases-without-prior-event count the per-session
+bounds cannot decide (see ``_orphans_if_decided``); ``ambiguous_orphan_purchases`` counts them."""
+
+
+@dataclass(frozen=True)
+class Aggregates:
+    """The clean events and their three summaries (see the section comment)."""
+
+    events: DataFrame
+    sessions: DataFrame
+    """One row per (user_id, session_id): events, duplicates, purchases, negative purchases,
+    revenue, first non-purchase time, first and last purchase time, ``HOURS_MASK``."""
+    users: DataFrame
+    """One row per user_id: user_behavior's columns plus ``HOURS_MASK``."""
+    cells: DataFrame
+    """One row per (category, product_id, hour, event_type): events and purchase revenue."""
+
+
+def aggregate(
+    events: DataFrame, keep: Callable[[DataFrame], DataFrame] = lambda frame: frame
+) -> Aggregates:
+    """The three summaries of ``events``; ``keep`` wraps each one (the job persists them, since
+    several tables read each)."""
+    sessions = keep(_per_session(events))
+    return Aggregates(events, sessions, keep(_per_user(events, sessions)), keep(_cells(events)))
+
+
+def _hour_bit() -> Column:
+    return F.call_function("shiftleft", F.lit(1).cast("BIGINT"), F.hour("event_time"))
+
+
+def _per_session(events: DataFrame) -> DataFrame:
     purchase = _is_purchase()
-    per_session = events.groupBy("user_id", "session_id").agg(
+    purchase_time = F.when(purchase, F.col("event_time"))
+    return events.groupBy("user_id", "session_id").agg(
         F.count(F.lit(1)).alias("events"),
         F.sum(F.col(COPIES) - 1).alias("duplicates"),
+        F.count_if(purchase).alias("purchases"),
         F.count_if(purchase & (F.col("price") * F.col("quantity") < 0)).alias("negative"),
+        F.sum(_purchase_revenue()).alias("revenue"),
         F.min(F.when(~purchase, F.col("event_time"))).alias("first_prior"),
-        F.collect_list(F.when(purchase, F.col("event_time"))).alias("purchase_times"),
+        F.min(purchase_time).alias("first_purchase"),
+        F.max(purchase_time).alias("last_purchase"),
+        F.bit_or(_hour_bit()).alias(HOURS_MASK),
     )
-    orphans = F.size(
-        F.filter(
-            "purchase_times",
-            lambda time: F.col("first_prior").isNull() | (time < F.col("first_prior")),
-        )
+
+
+def _per_user(events: DataFrame, sessions: DataFrame) -> DataFrame:
+    """Sums over the user's sessions, joined with the user's sorted distinct categories (from the
+    distinct (user, category) pairs: a few per user, so the list stays short). Both sides keep
+    the events' partitioning by user_id: the join shuffles nothing."""
+    totals = sessions.groupBy("user_id").agg(
+        F.sum("events").alias("total_events"),
+        F.count(F.lit(1)).alias(SESSIONS_PER_USER),
+        F.sum("revenue").alias("total_spent"),
+        F.bit_or(HOURS_MASK).alias(HOURS_MASK),
     )
-    totals = per_session.agg(
+    pairs = events.groupBy("user_id", "category").agg(F.count(F.lit(1)).alias("_events"))
+    categories = pairs.groupBy("user_id").agg(
+        F.sort_array(F.collect_list("category")).alias("categories_viewed")
+    )
+    return totals.join(categories, "user_id")
+
+
+def _cells(events: DataFrame) -> DataFrame:
+    return events.groupBy(
+        "category", "product_id", F.hour("event_time").alias("hour"), "event_type"
+    ).agg(F.count(F.lit(1)).alias("events"), F.sum(_purchase_revenue()).alias("revenue"))
+
+
+def _orphans_if_decided() -> Column:
+    """A session's purchases with no view or add_to_cart at or before them, when its bounds
+    decide it: none without purchases or when the first purchase is not before the first other
+    event; all when there is no other event or the last purchase is before it. Otherwise NULL
+    (some purchases before the first other event, some not): ``ambiguous_orphan_purchases``."""
+    first_prior, purchases = F.col("first_prior"), F.col("purchases")
+    return (
+        F.when(purchases == 0, F.lit(0).cast("BIGINT"))
+        .when(first_prior.isNull() | (F.col("last_purchase") < first_prior), purchases)
+        .when(F.col("first_purchase") >= first_prior, F.lit(0).cast("BIGINT"))
+    )
+
+
+def session_checks(aggregates: Aggregates) -> DataFrame:
+    """One row: rows_valid, duplicates_dropped, negative_revenue, the
+    purchases_without_prior_event that the session bounds decide, and ``AMBIGUOUS_SESSIONS``.
+
+    A purchase counts as without prior event when its session has no view or add_to_cart at or
+    before it (a same-second event counts as before: timestamps have whole seconds and their
+    order within a second is unknown)."""
+    totals = aggregates.sessions.agg(
         F.sum("events").alias(contract.QUALITY_ROWS_VALID),
         F.sum("duplicates").alias(contract.QUALITY_DUPLICATES_DROPPED),
         F.sum("negative").alias(contract.QUALITY_NEGATIVE_REVENUE),
-        F.sum(orphans).alias(contract.QUALITY_PURCHASES_WITHOUT_PRIOR_EVENT),
+        F.sum(_orphans_if_decided()).alias(contract.QUALITY_PURCHASES_WITHOUT_PRIOR_EVENT),
+        F.count_if(_orphans_if_decided().isNull()).alias(AMBIGUOUS_SESSIONS),
     )
     return totals.select(*(F.coalesce(c, F.lit(0)).cast("BIGINT").alias(c) for c in totals.columns))
+
+
+def ambiguous_orphan_purchases(aggregates: Aggregates) -> DataFrame:
+    """One row, one column ``purchases_without_prior_event``: the exact count for the sessions
+    ``session_checks`` leaves undecided (a join of their purchases; rare in real traffic, so the
+    job runs it only when ``AMBIGUOUS_SESSIONS`` > 0: ecommerce_etl.event_checks)."""
+    ambiguous = aggregates.sessions.where(_orphans_if_decided().isNull()).select(
+        "user_id", "session_id", "first_prior"
+    )
+    purchases = aggregates.events.where(_is_purchase()).select(
+        "user_id", "session_id", "event_time"
+    )
+    orphans = purchases.join(ambiguous, ["user_id", "session_id"]).where(
+        F.col("event_time") < F.col("first_prior")
+    )
+    return orphans.agg(
+        F.count(F.lit(1)).cast("BIGINT").alias(contract.QUALITY_PURCHASES_WITHOUT_PRIOR_EVENT)
+    )
 
 
 # --- The four tables ------------------------------------------------------------------------------
@@ -246,33 +368,51 @@ def _purchase_revenue() -> Column:
     return F.when(_is_purchase(), revenue).otherwise(F.lit(0).cast(contract.PRICE_TYPE))
 
 
-def category_stats(events: DataFrame) -> DataFrame:
+def _users_per(aggregates: Aggregates, name: str, values: Column) -> DataFrame:
+    """Distinct users per value of ``values`` (an array column of the users table)."""
+    exploded = aggregates.users.select(F.explode(values).alias(name))
+    return exploded.groupBy(name).agg(F.count(F.lit(1)).alias("_users"))
+
+
+def category_stats(aggregates: Aggregates) -> DataFrame:
     """Per category: all events, distinct users, purchase revenue, purchase events."""
-    stats = events.groupBy("category").agg(
-        F.count(F.lit(1)).alias("total_events"),
-        F.count_distinct("user_id").alias("unique_users"),
-        F.sum(_purchase_revenue()).alias("total_revenue"),
-        F.count_if(_is_purchase()).alias("purchases"),
+    stats = aggregates.cells.groupBy("category").agg(
+        F.sum("events").alias("total_events"),
+        F.sum("revenue").alias("total_revenue"),
+        F.sum(F.when(_is_purchase(), F.col("events")).otherwise(0)).alias("purchases"),
     )
-    return conform(stats, contract.CATEGORY_STATS)
+    users = _users_per(aggregates, "category", F.col("categories_viewed"))
+    return conform(
+        stats.join(users, "category").withColumnRenamed("_users", "unique_users"),
+        contract.CATEGORY_STATS,
+    )
 
 
-def hourly_activity(events: DataFrame) -> DataFrame:
+def _hours_of(mask: Column) -> Column:
+    """The hours (0-23) whose bit is set in ``mask``."""
+    return F.filter(
+        F.sequence(F.lit(0), F.lit(23)),
+        lambda hour: F.call_function("shiftright", mask, hour).bitwiseAND(1) == 1,
+    )
+
+
+def hourly_activity(aggregates: Aggregates) -> DataFrame:
     """Per hour of the day that has events: events and distinct users."""
-    hourly = events.groupBy(F.hour("event_time").alias("hour")).agg(
-        F.count(F.lit(1)).alias("events"),
-        F.count_distinct("user_id").alias("active_users"),
+    hourly = aggregates.cells.groupBy("hour").agg(F.sum("events").alias("events"))
+    users = _users_per(aggregates, "hour", _hours_of(F.col(HOURS_MASK)))
+    return conform(
+        hourly.join(users, "hour").withColumnRenamed("_users", "active_users"),
+        contract.HOURLY_ACTIVITY,
     )
-    return conform(hourly, contract.HOURLY_ACTIVITY)
 
 
-def funnel(events: DataFrame) -> DataFrame:
+def funnel(aggregates: Aggregates) -> DataFrame:
     """Events per stage, every stage of ``EVENT_TYPES`` present and in funnel order."""
-    spark = events.sparkSession
+    spark = aggregates.cells.sparkSession
     stages = spark.createDataFrame(
         list(enumerate(contract.EVENT_TYPES)), "stage_order INT, event_type STRING"
     )
-    counts = events.groupBy("event_type").agg(F.count(F.lit(1)).alias("count"))
+    counts = aggregates.cells.groupBy("event_type").agg(F.sum("events").alias("count"))
     joined = stages.join(counts, "event_type", "left")
     with_zeros = joined.select(
         "stage_order", "event_type", F.coalesce("count", F.lit(0)).alias("count")
@@ -282,38 +422,28 @@ def funnel(events: DataFrame) -> DataFrame:
     return conform(with_zeros.repartition(1).sortWithinPartitions("stage_order"), contract.FUNNEL)
 
 
-def user_behavior(events: DataFrame) -> DataFrame:
-    """Per user: events, distinct sessions, purchase revenue, sorted distinct categories.
-
-    Distinct sessions as the size of their set, not ``count_distinct``: next to the other
-    aggregates a distinct count makes Spark expand every row and aggregate twice more; a user has
-    a handful of sessions, so the set is small (measured: about 13 s less CPU at 2M rows)."""
-    users = events.groupBy("user_id").agg(
-        F.count(F.lit(1)).alias("total_events"),
-        F.size(F.collect_set("session_id")).alias("sessions"),
-        F.sum(_purchase_revenue()).alias("total_spent"),
-        F.sort_array(F.collect_set("category")).alias("categories_viewed"),
-    )
-    return conform(users, contract.USER_BEHAVIOR)
+def user_behavior(aggregates: Aggregates) -> DataFrame:
+    """Per user: events, distinct sessions, purchase revenue, sorted distinct categories."""
+    return conform(aggregates.users, contract.USER_BEHAVIOR)
 
 
 # --- The extra analyses (contract.EXTRA_TABLES) ---------------------------------------------------
 
 
-def _count_of(event_type: str) -> Column:
-    return F.count_if(F.col("event_type") == event_type)
+def _events_of(event_type: str) -> Column:
+    return F.sum(F.when(F.col("event_type") == event_type, F.col("events")).otherwise(0))
 
 
-def product_conversion(events: DataFrame) -> DataFrame:
+def product_conversion(aggregates: Aggregates) -> DataFrame:
     """Per (product_id, category): events per funnel stage and the rates between stages.
 
     Keyed by both columns (a product listed under two categories gives two rows). A rate whose
     denominator is 0 is NULL: ``try_divide`` instead of ``/``, which under ANSI mode fails.
     """
-    stages = events.groupBy("product_id", "category").agg(
-        _count_of("view").alias("views"),
-        _count_of("add_to_cart").alias("add_to_carts"),
-        _count_of(contract.PURCHASE_EVENT).alias("purchases"),
+    stages = aggregates.cells.groupBy("product_id", "category").agg(
+        _events_of("view").alias("views"),
+        _events_of("add_to_cart").alias("add_to_carts"),
+        _events_of(contract.PURCHASE_EVENT).alias("purchases"),
     )
     rates = stages.select(
         "*",
@@ -329,30 +459,25 @@ def _rate(numerator: str, denominator: str) -> Column:
     return F.try_divide(F.col(numerator).cast("DOUBLE"), F.col(denominator).cast("DOUBLE"))
 
 
-def hourly_revenue(events: DataFrame) -> DataFrame:
+def hourly_revenue(aggregates: Aggregates) -> DataFrame:
     """Per hour of the day that has events (hourly_activity's hours): purchases and revenue."""
-    hourly = events.groupBy(F.hour("event_time").alias("hour")).agg(
-        F.count_if(_is_purchase()).alias("purchases"),
-        F.sum(_purchase_revenue()).alias("revenue"),
+    hourly = aggregates.cells.groupBy("hour").agg(
+        _events_of(contract.PURCHASE_EVENT).alias("purchases"),
+        F.sum("revenue").alias("revenue"),
     )
     return conform(hourly, contract.HOURLY_REVENUE)
 
 
-def session_stats(events: DataFrame) -> DataFrame:
+def session_stats(aggregates: Aggregates) -> DataFrame:
     """One row over the sessions, each a (user_id, session_id) pair: how many, mean and exact
-    median events per session, share with a purchase. The per-session step groups by user_id
-    first, the key the job's events are already partitioned by: no shuffle of the events."""
-    per_session = events.groupBy("user_id", "session_id").agg(
-        F.count(F.lit(1)).alias("events"),
-        F.max(_is_purchase().cast("INT")).alias("has_purchase"),
-    )
-    stats = per_session.agg(
+    median events per session, share with a purchase."""
+    stats = aggregates.sessions.agg(
         F.count(F.lit(1)).alias("sessions"),
         F.avg("events").alias("avg_events_per_session"),
         # Exact (Percentile over the value counts), unlike percentile_approx; the aggregation
         # buffer holds one entry per distinct events-per-session value, so it stays small.
         F.median("events").alias("median_events_per_session"),
-        F.avg("has_purchase").alias("purchase_session_share"),
+        F.avg((F.col("purchases") > 0).cast("INT")).alias("purchase_session_share"),
     )
     return conform(stats, contract.SESSION_STATS)
 
@@ -363,7 +488,7 @@ CORE_TRANSFORMS = {
     contract.FUNNEL.name: funnel,
     contract.USER_BEHAVIOR.name: user_behavior,
 }
-"""Table name -> the function that builds it from the clean events."""
+"""Table name -> the function that builds it from the ``Aggregates``."""
 
 EXTRA_TRANSFORMS = {
     contract.PRODUCT_CONVERSION.name: product_conversion,
@@ -371,6 +496,7 @@ EXTRA_TRANSFORMS = {
     contract.SESSION_STATS.name: session_stats,
 }
 """The extra analyses: built like the four, published with them (never over the threshold)."""
+
 
 WRITE_ORDER: dict[str, tuple[str, ...]] = {
     contract.CATEGORY_STATS.name: ("category",),

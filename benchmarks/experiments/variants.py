@@ -35,28 +35,6 @@ WORK = BENCH_DIR / "experiments"
 
 VARIANTS: dict[str, list[tuple[str, str, str]]] = {
     "baseline": [],
-    # user_behavior: distinct sessions per user without Spark's distinct-aggregate rewrite
-    # (Expand + two extra aggregation levels); the events are already clustered by user.
-    "ub_sessions_as_set_size": [
-        (
-            "transforms.py",
-            'F.count_distinct("session_id").alias("sessions")',
-            'F.size(F.collect_set("session_id")).alias("sessions")',
-        )
-    ],
-    # funnel: the per-stage counts without the join against a createDataFrame'd stage list.
-    "funnel_counts_then_fill": [
-        (
-            "transforms.py",
-            """    counts = events.groupBy("event_type").agg(F.count(F.lit(1)).alias("count"))
-    joined = stages.join(counts, "event_type", "left")""",
-            """    found = {r[0]: r[1] for r in events.groupBy("event_type").count().collect()}
-    counts = spark.createDataFrame(
-        [(e, found.get(e, 0)) for e in contract.EVENT_TYPES], "event_type STRING, count BIGINT"
-    )
-    joined = stages.join(counts, "event_type", "left")""",
-        )
-    ],
     # the cost of the exact-duplicate merge (changes semantics: for measurement only).
     "no_dedup_measurement_only": [
         (

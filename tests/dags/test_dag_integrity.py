@@ -74,6 +74,8 @@ def test_spark_task_uses_the_connection_and_the_job(dag):
     assert spark_etl._conn_id == settings.SPARK_CONN_ID
     assert Path(spark_etl.application) == settings.SPARK_JOB_PATH
     assert settings.SPARK_JOB_PATH.is_file()
+    assert spark_etl.conf == settings.SPARK_JOB_CONF
+    assert spark_etl._driver_memory == settings.SPARK_DRIVER_MEMORY
 
 
 def test_sensor_reschedules_and_declares_the_asset(dag):

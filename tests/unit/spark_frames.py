@@ -51,6 +51,13 @@ def events_frame(spark, rows: Sequence[Sequence[str | None]], partition_date=SAM
     return transforms.clean_events(validated_frame(spark, rows, partition_date))
 
 
+def aggregates_of(spark, rows: Sequence[Sequence[str | None]], partition_date=SAMPLE_DATE):
+    """The summaries every table is built from (``transforms.aggregate``), from raw rows."""
+    from spark_jobs import transforms
+
+    return transforms.aggregate(events_frame(spark, rows, partition_date))
+
+
 def rows_of(frame, table_name: str | None = None) -> list[dict]:
     """A frame's rows as plain dicts; in the order the job writes them when ``table_name``."""
     from spark_jobs import transforms

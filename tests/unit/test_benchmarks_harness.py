@@ -383,3 +383,12 @@ def test_backfill_is_rendered_with_its_ratio_and_each_day(tmp_path):
     failed = docs.render_orchestration(_with_backfill(_backfill(3, wall=None)))
     assert "Backfill **not measured**: LiveAirflowError" in failed
     assert "| 2026-09-01 | not created | n/a-n/a | n/a | n/a | 10.0 | 5.0 |" in failed
+
+
+def test_time_covered_by_executions_counts_overlaps_once():
+    from benchmarks.eventlog import covered_ms
+
+    # two writes at the same time (10-30 and 20-40), a gap, then one more (50-60)
+    assert covered_ms([(20, 40), (10, 30), (50, 60)]) == 40
+    assert covered_ms([(0, 100), (10, 20)]) == 100
+    assert covered_ms([]) == 0

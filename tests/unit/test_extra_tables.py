@@ -9,7 +9,7 @@ import pytest
 
 from spark_jobs import contract, transforms
 from tests.unit.sample_day_extra_tables import SAMPLE_DAY_EXTRA_TABLES
-from tests.unit.spark_frames import events_frame, rows_of, sample_rows
+from tests.unit.spark_frames import aggregates_of, rows_of, sample_rows
 from tests.unit.test_transforms import TINY_DAY, fields_of
 
 D = Decimal
@@ -33,7 +33,7 @@ def event(time: str, user: str, session: str, event_type: str, product: str = "p
 def test_each_extra_table_has_exactly_the_contract_columns_and_types(spark, table):
     from pyspark.sql.types import StructType
 
-    frame = transforms.EXTRA_TRANSFORMS[table.name](events_frame(spark, TINY_DAY))
+    frame = transforms.EXTRA_TRANSFORMS[table.name](aggregates_of(spark, TINY_DAY))
     assert fields_of(frame.schema) == fields_of(StructType.fromDDL(table.ddl))
 
 
@@ -49,7 +49,7 @@ def test_extra_tables_are_registered_as_non_core_tables():
 
 
 def test_product_conversion_by_hand(spark):
-    frame = transforms.product_conversion(events_frame(spark, TINY_DAY))
+    frame = transforms.product_conversion(aggregates_of(spark, TINY_DAY))
     assert rows_of(frame, "product_conversion") == [
         # p1 toys: view R1, cart R2, purchase R3 -> 1/1, 1/1, 1/1
         {
@@ -112,7 +112,7 @@ def test_product_conversion_zero_denominators_are_null_and_rates_can_exceed_one(
             row["view_to_purchase_rate"],
         )
         for row in rows_of(
-            transforms.product_conversion(events_frame(spark, rows)), "product_conversion"
+            transforms.product_conversion(aggregates_of(spark, rows)), "product_conversion"
         )
     ]
     assert rates == [
@@ -131,7 +131,7 @@ def test_product_conversion_keys_a_product_by_its_category_too(spark):
     keys = [
         (row["product_id"], row["category"], row["views"], row["purchases"])
         for row in rows_of(
-            transforms.product_conversion(events_frame(spark, rows)), "product_conversion"
+            transforms.product_conversion(aggregates_of(spark, rows)), "product_conversion"
         )
     ]
     # Two rows, not one merged p1 with 2 views: (p1, games) 1 view 1 purchase; (p1, toys) 1, 0
@@ -141,7 +141,7 @@ def test_product_conversion_keys_a_product_by_its_category_too(spark):
 def test_product_conversion_counts_an_exact_duplicate_once(spark):
     view = event("09:00:00", "1", "s1", "view", "p1")
     (row,) = rows_of(
-        transforms.product_conversion(events_frame(spark, [view, list(view)])),
+        transforms.product_conversion(aggregates_of(spark, [view, list(view)])),
         "product_conversion",
     )
     assert row["views"] == 1  # the same raw row twice is one event, as in the four tables
@@ -151,7 +151,7 @@ def test_product_conversion_counts_an_exact_duplicate_once(spark):
 
 
 def test_hourly_revenue_by_hand(spark):
-    frame = transforms.hourly_revenue(events_frame(spark, TINY_DAY))
+    frame = transforms.hourly_revenue(aggregates_of(spark, TINY_DAY))
     assert rows_of(frame, "hourly_revenue") == [
         {"hour": 0, "purchases": 0, "revenue": D("0.00")},  # R6 is a view: the hour is kept
         {"hour": 8, "purchases": 1, "revenue": D("31.50")},  # R3: 10.50 * 3
@@ -160,12 +160,12 @@ def test_hourly_revenue_by_hand(spark):
 
 
 def test_hourly_revenue_has_the_hours_of_hourly_activity(spark):
-    events = events_frame(spark, TINY_DAY)
+    aggregates = aggregates_of(spark, TINY_DAY)
     revenue_hours = [
-        row["hour"] for row in rows_of(transforms.hourly_revenue(events), "hourly_revenue")
+        row["hour"] for row in rows_of(transforms.hourly_revenue(aggregates), "hourly_revenue")
     ]
     activity_hours = [
-        row["hour"] for row in rows_of(transforms.hourly_activity(events), "hourly_activity")
+        row["hour"] for row in rows_of(transforms.hourly_activity(aggregates), "hourly_activity")
     ]
     assert revenue_hours == activity_hours == [0, 8, 23]
 
@@ -176,7 +176,7 @@ def test_hourly_revenue_is_exact_decimal(spark):
         [f"2026-02-14 12:00:0{n}", str(n), f"s{n}", "purchase", "p", "books", "0.10", "1"]
         for n in range(10)
     ]
-    (noon,) = rows_of(transforms.hourly_revenue(events_frame(spark, rows)), "hourly_revenue")
+    (noon,) = rows_of(transforms.hourly_revenue(aggregates_of(spark, rows)), "hourly_revenue")
     assert noon == {"hour": 12, "purchases": 10, "revenue": D("1.00")}
     assert str(noon["revenue"]) == "1.00"
 
@@ -187,7 +187,7 @@ def test_hourly_revenue_is_exact_decimal(spark):
 def test_session_stats_by_hand(spark):
     # (1, sA): R1-R3, 3 events, a purchase; (1, sB): R4, 1 event; (2, sC): R5-R6, 2, a purchase.
     # 3 sessions; mean 6 / 3 = 2.0; median of [1, 2, 3] = 2.0; purchase share 2 / 3
-    assert rows_of(transforms.session_stats(events_frame(spark, TINY_DAY)), "session_stats") == [
+    assert rows_of(transforms.session_stats(aggregates_of(spark, TINY_DAY)), "session_stats") == [
         {
             "sessions": 3,
             "avg_events_per_session": 2.0,
@@ -212,7 +212,7 @@ def test_session_stats_a_session_id_of_two_users_is_two_sessions_and_even_median
     ]
     # 4 sessions (s1 counts twice); events [1, 2, 4, 9]: mean 16 / 4 = 4.0,
     # median (2 + 4) / 2 = 3.0 (exact: the mean of the two middle values); purchases in 2 of 4
-    assert rows_of(transforms.session_stats(events_frame(spark, rows)), "session_stats") == [
+    assert rows_of(transforms.session_stats(aggregates_of(spark, rows)), "session_stats") == [
         {
             "sessions": 4,
             "avg_events_per_session": 4.0,
@@ -223,7 +223,7 @@ def test_session_stats_a_session_id_of_two_users_is_two_sessions_and_even_median
 
 
 def test_session_stats_of_an_empty_day_is_zero_sessions_and_null_averages(spark):
-    assert rows_of(transforms.session_stats(events_frame(spark, [])), "session_stats") == [
+    assert rows_of(transforms.session_stats(aggregates_of(spark, [])), "session_stats") == [
         {
             "sessions": 0,
             "avg_events_per_session": NULL,
@@ -234,9 +234,9 @@ def test_session_stats_of_an_empty_day_is_zero_sessions_and_null_averages(spark)
 
 
 def test_extra_tables_of_an_empty_day_have_no_rows(spark):
-    events = events_frame(spark, [])
-    assert rows_of(transforms.product_conversion(events), "product_conversion") == []
-    assert rows_of(transforms.hourly_revenue(events), "hourly_revenue") == []
+    aggregates = aggregates_of(spark, [])
+    assert rows_of(transforms.product_conversion(aggregates), "product_conversion") == []
+    assert rows_of(transforms.hourly_revenue(aggregates), "hourly_revenue") == []
 
 
 # --- The 15-row sample day (counted row by row in sample_day_extra_tables.py) ----------------
@@ -244,5 +244,5 @@ def test_extra_tables_of_an_empty_day_have_no_rows(spark):
 
 @pytest.mark.parametrize("table", contract.EXTRA_TABLES, ids=lambda table: table.name)
 def test_sample_day_extra_tables(spark, table):
-    frame = transforms.EXTRA_TRANSFORMS[table.name](events_frame(spark, sample_rows()))
+    frame = transforms.EXTRA_TRANSFORMS[table.name](aggregates_of(spark, sample_rows()))
     assert rows_of(frame, table.name) == SAMPLE_DAY_EXTRA_TABLES[table.name]

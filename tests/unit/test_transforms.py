@@ -8,7 +8,7 @@ import pytest
 
 from spark_jobs import contract, transforms
 from tests.unit.sample_day_tables import sample_day_tables
-from tests.unit.spark_frames import events_frame, rows_of, sample_rows
+from tests.unit.spark_frames import aggregates_of, rows_of, sample_rows
 
 D = Decimal
 
@@ -33,12 +33,12 @@ def fields_of(struct) -> list[tuple[str, str]]:
 def test_each_table_has_exactly_the_contract_columns_and_types(spark, table):
     from pyspark.sql.types import StructType
 
-    frame = transforms.CORE_TRANSFORMS[table.name](events_frame(spark, TINY_DAY))
+    frame = transforms.CORE_TRANSFORMS[table.name](aggregates_of(spark, TINY_DAY))
     assert fields_of(frame.schema) == fields_of(StructType.fromDDL(table.ddl))
 
 
 def test_category_stats_by_hand(spark):
-    assert rows_of(transforms.category_stats(events_frame(spark, TINY_DAY)), "category_stats") == [
+    assert rows_of(transforms.category_stats(aggregates_of(spark, TINY_DAY)), "category_stats") == [
         # books: R4, R5 -> 2 events; users {1, 2}; one purchase R5: 0.10 * 3 = 0.30 (exactly)
         {
             "category": "books",
@@ -64,14 +64,14 @@ def test_revenue_is_exact_decimal_not_float(spark):
         [f"2026-02-14 12:00:0{n}", str(n), f"s{n}", "purchase", "p", "books", "0.10", "1"]
         for n in range(10)
     ]
-    (books,) = rows_of(transforms.category_stats(events_frame(spark, rows)), "category_stats")
+    (books,) = rows_of(transforms.category_stats(aggregates_of(spark, rows)), "category_stats")
     assert books["total_revenue"] == D("1.00")
     assert str(books["total_revenue"]) == "1.00"
 
 
 def test_hourly_activity_by_hand(spark):
     assert rows_of(
-        transforms.hourly_activity(events_frame(spark, TINY_DAY)), "hourly_activity"
+        transforms.hourly_activity(aggregates_of(spark, TINY_DAY)), "hourly_activity"
     ) == [
         {"hour": 0, "events": 1, "active_users": 1},  # R6 (user 2)
         {"hour": 8, "events": 4, "active_users": 1},  # R1-R4, all user 1
@@ -80,7 +80,7 @@ def test_hourly_activity_by_hand(spark):
 
 
 def test_funnel_by_hand_in_stage_order(spark):
-    assert rows_of(transforms.funnel(events_frame(spark, TINY_DAY)), "funnel") == [
+    assert rows_of(transforms.funnel(aggregates_of(spark, TINY_DAY)), "funnel") == [
         {"event_type": "view", "count": 3},  # R1, R4, R6
         {"event_type": "add_to_cart", "count": 1},  # R2
         {"event_type": "purchase", "count": 2},  # R3, R5
@@ -89,7 +89,7 @@ def test_funnel_by_hand_in_stage_order(spark):
 
 def test_funnel_keeps_empty_stages_with_zero(spark):
     views_only = [row for row in TINY_DAY if row[3] == "view"]  # R1, R4, R6
-    assert rows_of(transforms.funnel(events_frame(spark, views_only)), "funnel") == [
+    assert rows_of(transforms.funnel(aggregates_of(spark, views_only)), "funnel") == [
         {"event_type": "view", "count": 3},
         {"event_type": "add_to_cart", "count": 0},
         {"event_type": "purchase", "count": 0},
@@ -98,12 +98,12 @@ def test_funnel_keeps_empty_stages_with_zero(spark):
 
 def test_funnel_of_an_empty_day_is_three_zeros(spark):
     assert [
-        row["count"] for row in rows_of(transforms.funnel(events_frame(spark, [])), "funnel")
+        row["count"] for row in rows_of(transforms.funnel(aggregates_of(spark, [])), "funnel")
     ] == [0] * 3
 
 
 def test_user_behavior_by_hand(spark):
-    assert rows_of(transforms.user_behavior(events_frame(spark, TINY_DAY)), "user_behavior") == [
+    assert rows_of(transforms.user_behavior(aggregates_of(spark, TINY_DAY)), "user_behavior") == [
         # user 1: R1-R4 -> 4 events; sessions {sA, sB}; spent R3 10.50 * 3 = 31.50;
         # categories toys (R1-R3), books (R4) -> sorted [books, toys]
         {
@@ -125,7 +125,9 @@ def test_user_behavior_by_hand(spark):
 
 
 def test_user_without_purchase_spent_zero_not_null(spark):
-    (user,) = rows_of(transforms.user_behavior(events_frame(spark, [TINY_DAY[0]])), "user_behavior")
+    (user,) = rows_of(
+        transforms.user_behavior(aggregates_of(spark, [TINY_DAY[0]])), "user_behavior"
+    )
     assert user["total_spent"] == D("0.00")
 
 
@@ -142,7 +144,7 @@ SORT_KEYS = {
 
 @pytest.mark.parametrize("table", contract.CORE_TABLES, ids=lambda table: table.name)
 def test_sample_day_tables(spark, table):
-    frame = transforms.CORE_TRANSFORMS[table.name](events_frame(spark, sample_rows()))
+    frame = transforms.CORE_TRANSFORMS[table.name](aggregates_of(spark, sample_rows()))
     expected = sample_day_tables()[table.name].to_pylist()
     key = SORT_KEYS[table.name]
     if key is not None:

@@ -12,14 +12,22 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from spark_jobs import contract, quality, transforms
+from spark_jobs import contract, ecommerce_etl, quality, transforms
 from tests.unit.spark_frames import (
     SOURCE_FILE,
+    aggregates_of,
     classified_frame,
     events_frame,
     rows_of,
     validated_frame,
 )
+
+SPARK_PROPERTY = settings(
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+"""Hypothesis settings of the property tests: each example runs Spark jobs (no deadline) on the
+session-wide ``spark`` fixture."""
 
 GOOD = ["2026-02-14 10:00:00", "7", "s1", "view", "p1", "books", "10.00", "1"]
 
@@ -96,7 +104,7 @@ def test_duplicates_merge_into_one_event_with_copies(spark):
     assert [(e["quantity"], e[transforms.COPIES]) for e in events] == [(1, 3), (2, 1)]
 
 
-def test_event_quality_counts_orphan_purchases(spark):
+def test_event_checks_count_orphan_purchases(spark):
     rows = [
         # user 1, s1: view 10:00, purchase 10:05 -> has a prior event
         ["2026-02-14 10:00:00", "1", "s1", "view", "p1", "books", "1.00", "1"],
@@ -110,20 +118,66 @@ def test_event_quality_counts_orphan_purchases(spark):
         # user 3: cart and purchase in the same second -> the cart counts as prior
         ["2026-02-14 13:00:00", "3", "s3", "add_to_cart", "p3", "home", "5.00", "1"],
         ["2026-02-14 13:00:00", "3", "s3", "purchase", "p3", "home", "5.00", "1"],
+        # user 4: purchase 14:00, view 14:05, purchase 14:10 -> 1 (the session bounds cannot
+        # tell: counted exactly by transforms.ambiguous_orphan_purchases)
+        ["2026-02-14 14:00:00", "4", "s4", "purchase", "p4", "home", "5.00", "1"],
+        ["2026-02-14 14:05:00", "4", "s4", "view", "p4", "home", "5.00", "1"],
+        ["2026-02-14 14:10:00", "4", "s4", "purchase", "p4", "home", "5.00", "1"],
     ]
-    (totals,) = rows_of(transforms.event_quality(events_frame(spark, rows)))
-    assert totals == {
-        contract.QUALITY_ROWS_VALID: 7,
+    aggregates = aggregates_of(spark, rows)
+    (checks,) = rows_of(transforms.session_checks(aggregates))
+    assert checks[transforms.AMBIGUOUS_SESSIONS] == 1
+    assert ecommerce_etl.event_checks(aggregates) == {
+        contract.QUALITY_ROWS_VALID: 10,
         contract.QUALITY_DUPLICATES_DROPPED: 1,
         contract.QUALITY_NEGATIVE_REVENUE: 0,
-        contract.QUALITY_PURCHASES_WITHOUT_PRIOR_EVENT: 2,
+        contract.QUALITY_PURCHASES_WITHOUT_PRIOR_EVENT: 3,
     }
+
+
+def orphan_purchases(rows: list[list[str]]) -> int:
+    """Plain Python: purchases with no other event of the same (user, session) at or before."""
+    distinct = {tuple(row) for row in rows}
+    first_other: dict[tuple[str, str], str] = {}
+    for time, user, session, event_type, *_ in distinct:
+        if event_type != "purchase":
+            key = (user, session)
+            first_other[key] = min(first_other.get(key, time), time)
+    return sum(
+        1
+        for time, user, session, event_type, *_ in distinct
+        if event_type == "purchase" and not (first_other.get((user, session), "~") <= time)
+    )
+
+
+@st.composite
+def session_days(draw) -> list[list[str]]:
+    """Events of a few users and sessions at a few distinct seconds, any order of types."""
+    events = st.tuples(
+        st.integers(0, 5),  # second
+        st.sampled_from(["1", "2"]),  # user
+        st.sampled_from(["s1", "s2"]),  # session
+        st.sampled_from(contract.EVENT_TYPES),
+        st.sampled_from(["p1", "p2"]),
+    )
+    return [
+        [f"2026-02-14 10:00:0{second}", user, session, event_type, product, "books", "1.00", "1"]
+        for second, user, session, event_type, product in draw(st.lists(events, max_size=14))
+    ]
+
+
+@settings(SPARK_PROPERTY, max_examples=30)
+@given(session_days())
+def test_property_orphan_purchases_match_a_plain_count(spark, rows):
+    assert ecommerce_etl.event_checks(aggregates_of(spark, rows))[
+        contract.QUALITY_PURCHASES_WITHOUT_PRIOR_EVENT
+    ] == orphan_purchases(rows)
 
 
 def test_row_counts_and_summary_of_the_cases(spark):
     validated = validated_frame(spark, [row for row, _ in CASES])
     reason_rows = [row.asDict() for row in transforms.row_counts(validated).collect()]
-    totals = transforms.event_quality(transforms.clean_events(validated)).first().asDict()
+    totals = ecommerce_etl.event_checks(transforms.aggregate(transforms.clean_events(validated)))
     summary = quality.summarize(dt.date(2026, 2, 14), reason_rows, totals, 0.05)
     assert summary["rows_read"] == len(CASES) == 21
     assert summary["rows_valid"] == 1
@@ -202,11 +256,7 @@ def mixed_days(draw) -> tuple[list[list[str | None]], list[str | None], int]:
     return [row for row, _ in shuffled], [reason for _, reason in shuffled], len(repeats)
 
 
-@settings(
-    max_examples=25,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@settings(SPARK_PROPERTY, max_examples=25)
 @given(mixed_days())
 def test_property_nothing_lost_and_each_bad_row_gets_its_reason(spark, day):
     rows, reasons, duplicates = day
@@ -215,7 +265,8 @@ def test_property_nothing_lost_and_each_bad_row_gets_its_reason(spark, day):
         assert [row[transforms.REASON] for row in rows_of(classified)] == reasons
         validated = transforms.deduplicate(classified, partitions=2)
         reason_rows = [row.asDict() for row in transforms.row_counts(validated).collect()]
-        totals = transforms.event_quality(transforms.clean_events(validated)).first().asDict()
+        aggregates = transforms.aggregate(transforms.clean_events(validated))
+        totals = ecommerce_etl.event_checks(aggregates)
         summary = quality.summarize(dt.date(2026, 2, 14), reason_rows, totals, 0.05)
     finally:
         classified.unpersist()
