@@ -276,7 +276,7 @@ def _per_session(events: DataFrame) -> DataFrame:
         F.sum(F.col(COPIES) - 1).alias("duplicates"),
         F.count_if(purchase).alias("purchases"),
         F.count_if(purchase & (F.col("price") * F.col("quantity") < 0)).alias("negative"),
-        F.sum(_purchase_revenue()).alias("revenue"),
+        _purchase_revenue_sum().alias("revenue"),
         F.min(F.when(~purchase, F.col("event_time"))).alias("first_prior"),
         F.min(purchase_time).alias("first_purchase"),
         F.max(purchase_time).alias("last_purchase"),
@@ -304,7 +304,7 @@ def _per_user(events: DataFrame, sessions: DataFrame) -> DataFrame:
 def _cells(events: DataFrame) -> DataFrame:
     return events.groupBy(
         "category", "product_id", F.hour("event_time").alias("hour"), "event_type"
-    ).agg(F.count(F.lit(1)).alias("events"), F.sum(_purchase_revenue()).alias("revenue"))
+    ).agg(F.count(F.lit(1)).alias("events"), _purchase_revenue_sum().alias("revenue"))
 
 
 def _orphans_if_decided() -> Column:
@@ -362,10 +362,12 @@ def _is_purchase() -> Column:
     return F.col("event_type") == contract.PURCHASE_EVENT
 
 
-def _purchase_revenue() -> Column:
-    """price * quantity for purchases, 0 otherwise: exact DECIMAL arithmetic, never a float."""
-    revenue = F.col("price") * F.col("quantity")
-    return F.when(_is_purchase(), revenue).otherwise(F.lit(0).cast(contract.PRICE_TYPE))
+def _purchase_revenue_sum() -> Column:
+    """Sum of price * quantity over the purchases, 0 when there are none: exact DECIMAL
+    arithmetic, never a float. The other events add NULL, which a sum skips, rather than a
+    DECIMAL zero: most events are not purchases, and a wide DECIMAL addition is costly."""
+    revenue = F.when(_is_purchase(), F.col("price") * F.col("quantity"))
+    return F.coalesce(F.sum(revenue), F.lit(0).cast(contract.PRICE_TYPE))
 
 
 def _users_per(aggregates: Aggregates, name: str, values: Column) -> DataFrame:
