@@ -20,6 +20,8 @@ set -euo pipefail
 
 # shellcheck source=stack/env.sh
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"  # dies with a clear message without Java 17
+# shellcheck source=stack/daemons.sh
+source "$(dirname "${BASH_SOURCE[0]}")/daemons.sh"
 
 HADOOP_STACK_DIR="$PROJECT_ROOT/stack/hadoop"
 HADOOP_CONF_DIR="$HADOOP_STACK_DIR/conf"
@@ -27,6 +29,7 @@ HADOOP_LIB_DIR="$RUNTIME_DIR/hadoop/lib"
 HDFS_DIR="$RUNTIME_DIR/hdfs"
 LOG_DIR="$RUNTIME_DIR/logs"
 PID_DIR="$RUNTIME_DIR/pids"
+PID_PREFIX=""
 
 NAMENODE_URL="http://127.0.0.1:$HDFS_NAMENODE_HTTP_PORT"
 SUPERUSER="$(id -un)"  # the NameNode's superuser is the OS user that starts it
@@ -111,69 +114,16 @@ hadoop_java_cmd() {
   )
 }
 
-pid_file() { echo "$PID_DIR/$1.pid"; }
-
-# True when the PID file names a live process that is still this daemon (not a reused PID).
-is_running() {
-  local name="$1" class="$2" pid cmdline
-  [ -f "$(pid_file "$name")" ] || return 1
-  pid="$(cat "$(pid_file "$name")")"
-  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
-  cmdline="$(tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null)" || return 1
-  [[ "$cmdline" == *"$class"* ]]
-}
-
-# Refuses to start a daemon that is not running when one of its ports is held by another process.
-# Usage: check_ports_free NAME CLASS PORT...
-check_ports_free() {
-  local name="$1" class="$2" port holder; shift 2
-  is_running "$name" "$class" && return 0
-  for port in "$@"; do
-    holder="$(ss -Hltnp "sport = :$port" 2>/dev/null || true)"
-    if [ -n "$holder" ]; then
-      die "cannot start the $name: port $port is already in use by another process:
-$holder
-Stop that process (if it is a leftover HDFS daemon without a PID file, kill it by its PID)."
-    fi
-  done
-}
-
 # Usage: start_daemon NAME CLASS ; returns at once, the daemon runs in the background.
 start_daemon() {
   local name="$1" class="$2"
   if is_running "$name" "$class"; then
     return 0
   fi
-  mkdir -p "$LOG_DIR" "$PID_DIR"
+  mkdir -p "$LOG_DIR"
   log "starting the $name (log: $LOG_DIR/$name.log)"
   hadoop_java_cmd "$name" "$class"
-  # setsid: its own session, so a Ctrl-C in the caller's terminal does not reach it; no fork
-  # happens here, so $! is the java process itself. All three standard streams are detached,
-  # so a caller reading our output (pytest's subprocess.run) does not wait for the daemon.
-  setsid nohup "${HADOOP_JAVA_CMD[@]}" >>"$LOG_DIR/$name.out" 2>&1 </dev/null &
-  echo "$!" >"$(pid_file "$name")"
-}
-
-# TERM, wait up to STOP_TIMEOUT_S, then KILL. No error when it is not running.
-stop_daemon() {
-  local name="$1" class="$2" pid ticks=0
-  if ! is_running "$name" "$class"; then
-    rm -f "$(pid_file "$name")"
-    return 0
-  fi
-  pid="$(cat "$(pid_file "$name")")"
-  log "stopping the $name (pid $pid)"
-  kill -TERM "$pid" 2>/dev/null || true
-  while kill -0 "$pid" 2>/dev/null; do
-    if [ "$ticks" -ge "$((STOP_TIMEOUT_S * 10))" ]; then
-      log "the $name did not stop within ${STOP_TIMEOUT_S}s: killing it"
-      kill -KILL "$pid" 2>/dev/null || true
-      break
-    fi
-    sleep 0.1
-    ticks=$((ticks + 1))
-  done
-  rm -f "$(pid_file "$name")"
+  launch_daemon "$name" "$LOG_DIR/$name.out" "${HADOOP_JAVA_CMD[@]}"
 }
 
 # --- Health ----------------------------------------------------------------------------------
@@ -309,8 +259,8 @@ cmd_start() {
     provision
     return 0
   fi
-  check_ports_free namenode "$NAMENODE_CLASS" "${NAMENODE_PORTS[@]}"
-  check_ports_free datanode "$DATANODE_CLASS" "${DATANODE_PORTS[@]}"
+  require_free_ports namenode "$NAMENODE_CLASS" "${NAMENODE_PORTS[@]}"
+  require_free_ports datanode "$DATANODE_CLASS" "${DATANODE_PORTS[@]}"
   fetch_jars
   format_once
   local started=$SECONDS
@@ -331,7 +281,7 @@ cmd_stop() {
 
 cmd_start_datanode() {
   is_running namenode "$NAMENODE_CLASS" || die "the NameNode is not running: use 'stack/hdfs.sh start'."
-  check_ports_free datanode "$DATANODE_CLASS" "${DATANODE_PORTS[@]}"
+  require_free_ports datanode "$DATANODE_CLASS" "${DATANODE_PORTS[@]}"
   start_daemon datanode "$DATANODE_CLASS"
   rm -f "$DATANODE_HOLD_FILE"  # after the PID file exists, so a waiting `start` sees it running
   wait_until_healthy

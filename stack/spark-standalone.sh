@@ -13,6 +13,8 @@ set -euo pipefail
 
 # shellcheck source=stack/env.sh
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"  # dies with a clear message without Java 17
+# shellcheck source=stack/daemons.sh
+source "$(dirname "${BASH_SOURCE[0]}")/daemons.sh"
 
 SPARK_MASTER_WEBUI_PORT="${SPARK_MASTER_WEBUI_PORT:-8081}"
 SPARK_WORKER_WEBUI_PORT="${SPARK_WORKER_WEBUI_PORT:-8082}"
@@ -27,6 +29,7 @@ MASTER_CLASS=org.apache.spark.deploy.master.Master
 WORKER_CLASS=org.apache.spark.deploy.worker.Worker
 LOG_DIR="$RUNTIME_DIR/logs"
 PID_DIR="$RUNTIME_DIR/pids"
+PID_PREFIX="spark-"
 WORK_DIR="$RUNTIME_DIR/spark/work"  # executors' scratch and app logs (default: inside the wheel)
 
 log() { echo "spark: $*"; }
@@ -38,50 +41,15 @@ spark_class() {
   echo "$pyspark_dir/bin/spark-class"
 }
 
-pid_file() { echo "$PID_DIR/spark-$1.pid"; }
-
-# True when the PID file names a live process that is still this daemon (not a reused PID).
-is_running() {
-  local name="$1" class="$2" pid cmdline
-  [ -f "$(pid_file "$name")" ] || return 1
-  pid="$(cat "$(pid_file "$name")")"
-  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
-  cmdline="$(tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null)" || return 1
-  [[ "$cmdline" == *"$class"* ]]
-}
-
 # Usage: start_daemon NAME CLASS "PORT..." ARGS... ; the ports are checked to be free first.
 start_daemon() {
-  local name="$1" class="$2" ports="$3" port holder; shift 3
+  local name="$1" class="$2" ports="$3"; shift 3
   is_running "$name" "$class" && return 0
-  for port in $ports; do
-    holder="$(ss -Hltnp "sport = :$port" 2>/dev/null || true)"
-    [ -z "$holder" ] || die "cannot start the Spark $name: port $port is already in use:
-$holder"
-  done
-  mkdir -p "$LOG_DIR" "$PID_DIR" "$WORK_DIR"
+  # shellcheck disable=SC2086  # the ports are a space-separated list
+  require_free_ports "$name" "$class" $ports
+  mkdir -p "$WORK_DIR"
   log "starting the $name (log: $LOG_DIR/spark-$name.out)"
-  # spark-class ends with `exec java`, and setsid does not fork here: $! is the JVM itself.
-  setsid nohup "$SPARK_CLASS" "$class" "$@" >>"$LOG_DIR/spark-$name.out" 2>&1 </dev/null &
-  echo "$!" >"$(pid_file "$name")"
-}
-
-stop_daemon() {
-  local name="$1" class="$2" pid ticks=0
-  if is_running "$name" "$class"; then
-    pid="$(cat "$(pid_file "$name")")"
-    log "stopping the $name (pid $pid)"
-    kill -TERM "$pid" 2>/dev/null || true
-    while kill -0 "$pid" 2>/dev/null; do
-      if [ "$ticks" -ge "$((STOP_TIMEOUT_S * 10))" ]; then
-        kill -KILL "$pid" 2>/dev/null || true
-        break
-      fi
-      sleep 0.1
-      ticks=$((ticks + 1))
-    done
-  fi
-  rm -f "$(pid_file "$name")"
+  launch_daemon "$name" "$LOG_DIR/spark-$name.out" "$SPARK_CLASS" "$class" "$@"
 }
 
 # Prints the number of ALIVE workers the master knows, or fails when it does not answer.
