@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 _OUTPUT_PATH = re.compile(
-    r"Execute InsertIntoHadoopFsRelationCommand\n(?:.*\n)*?Arguments: (\w+://[^,\s\]]+)"
+    r"Execute InsertIntoHadoopFsRelationCommand\n(?:.*\n)*?Arguments: (\w+:/[^,\s\]]+)"
 )
 _ACTION = re.compile(r"^(\w+) at (?:.*/)?([^/]+)$")
 

@@ -392,3 +392,13 @@ def test_time_covered_by_executions_counts_overlaps_once():
     assert covered_ms([(20, 40), (10, 30), (50, 60)]) == 40
     assert covered_ms([(0, 100), (10, 20)]) == 100
     assert covered_ms([]) == 0
+
+
+def test_output_paths_of_local_writes_name_their_table_too():
+    from benchmarks.eventlog import _OUTPUT_PATH
+
+    plan = (
+        "Execute InsertIntoHadoopFsRelationCommand\n"
+        "Arguments: file:/tmp/out/_staging-x/funnel, false, Parquet\n"
+    )
+    assert _OUTPUT_PATH.search(plan).group(1) == "file:/tmp/out/_staging-x/funnel"
