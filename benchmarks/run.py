@@ -23,6 +23,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import shlex
 import shutil
 import signal
 import statistics
@@ -170,11 +171,23 @@ def job_accepts_max_reject_ratio() -> bool:
     return "--max-reject-ratio" in JOB_PATH.read_text(encoding="utf-8")
 
 
-def spark_submit(script: Path, *args: str, master: str = SPARK_MASTER, conf=()) -> list[str]:
+def spark_submit_options(
+    master: str = SPARK_MASTER, conf: Iterable[str] = (), name: str | None = None
+) -> list[str]:
+    """``spark-submit`` and its options as every Spark engine gets them: the DAG's driver
+    memory and ``JOB_CONF``, then ``conf``."""
     command = ["spark-submit", "--master", master, "--driver-memory", DRIVER_MEMORY]
+    if name is not None:
+        command += ["--name", name]
     for item in (*JOB_CONF, *conf):
         command += ["--conf", item]
-    return [*command, str(script), *args]
+    return command
+
+
+def spark_submit(
+    script: Path, *args: str, master: str = SPARK_MASTER, conf=(), name=None
+) -> list[str]:
+    return [*spark_submit_options(master, conf, name), str(script), *args]
 
 
 def ours_args(day: dt.date, input_uri: str, output_uri: str) -> list[str]:
@@ -528,18 +541,12 @@ def bare_submit(stack: Stack, day: dt.date, output: str, log_path: Path) -> dict
     from include.ecommerce.partitions import Partition
 
     raw = stack.uri(Partition(day).raw_partition)
-    command = [
-        "spark-submit",
-        "--master",
-        "local[*]",  # the spark_default connection of the local stack
-        "--name",
-        "ecommerce_etl",
-        "--driver-memory",
-        DRIVER_MEMORY,
-        *(argument for item in JOB_CONF for argument in ("--conf", item)),
-        str(JOB_PATH),
+    command = spark_submit(
+        JOB_PATH,
         *ours_args(day, raw, stack.uri(output)),
-    ]
+        master="local[*]",  # the spark_default connection of the local stack
+        name="ecommerce_etl",
+    )
     stack.wait_for_datanode()
     m = run_measured(command, log_path=log_path, env=stack.env(), cwd=PROJECT_ROOT)
     return m.to_json() | {"succeeded": m.returncode == 0}
@@ -878,10 +885,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "started": now.isoformat(),
         "argv": sys.argv[1:] if argv is None else list(argv),
         "settings": {
-            "spark": " ".join(
-                ["spark-submit", "--master", SPARK_MASTER, "--driver-memory", DRIVER_MEMORY]
-                + [f"--conf {item}" for item in JOB_CONF]
-            ),
+            "spark": shlex.join(spark_submit_options()),
             "repeats": args.repeats,
             "order": "interleaved per repeat: " + ", ".join(ENGINES),
             "event_logs": bool(args.event_log_dir),
