@@ -5,8 +5,8 @@ unit tests. Only Spark built-in functions are used (no Python UDFs): executors o
 have this package, and built-ins stay inside the JVM.
 
 The clean ``events`` frame has one row per distinct valid raw row: ``event_time`` TIMESTAMP
-(the raw wall-clock time read in the session time zone, UTC), ``user_id`` BIGINT, ``session_id``, ``event_type``, ``product_id``, ``category`` STRING,
-``price`` PRICE_TYPE, ``quantity`` INT, and ``copies`` (identical raw rows it stands for). It is
+(the raw wall-clock time read in the session time zone, UTC), ``user_id`` BIGINT,
+``session_id``, ``event_type``, ``product_id``, ``category`` STRING, ``price`` PRICE_TYPE, ``quantity`` INT, and ``copies`` (identical raw rows it stands for). It is
 summarised three times (``aggregate``: per session, per user, per category/product/hour/event
 type), and every table and event check is a small aggregation of those summaries.
 """
@@ -294,7 +294,7 @@ def _per_user(events: DataFrame, sessions: DataFrame) -> DataFrame:
         F.sum("revenue").alias("total_spent"),
         F.bit_or(HOURS_MASK).alias(HOURS_MASK),
     )
-    pairs = events.groupBy("user_id", "category").agg(F.count(F.lit(1)).alias("_events"))
+    pairs = events.select("user_id", "category").distinct()
     categories = pairs.groupBy("user_id").agg(
         F.sort_array(F.collect_list("category")).alias("categories_viewed")
     )
@@ -327,12 +327,13 @@ def session_checks(aggregates: Aggregates) -> DataFrame:
     A purchase counts as without prior event when its session has no view or add_to_cart at or
     before it (a same-second event counts as before: timestamps have whole seconds and their
     order within a second is unknown)."""
-    totals = aggregates.sessions.agg(
+    orphans = F.col("_orphans")
+    totals = aggregates.sessions.select("*", _orphans_if_decided().alias("_orphans")).agg(
         F.sum("events").alias(contract.QUALITY_ROWS_VALID),
         F.sum("duplicates").alias(contract.QUALITY_DUPLICATES_DROPPED),
         F.sum("negative").alias(contract.QUALITY_NEGATIVE_REVENUE),
-        F.sum(_orphans_if_decided()).alias(contract.QUALITY_PURCHASES_WITHOUT_PRIOR_EVENT),
-        F.count_if(_orphans_if_decided().isNull()).alias(AMBIGUOUS_SESSIONS),
+        F.sum(orphans).alias(contract.QUALITY_PURCHASES_WITHOUT_PRIOR_EVENT),
+        F.count_if(orphans.isNull()).alias(AMBIGUOUS_SESSIONS),
     )
     return totals.select(*(F.coalesce(c, F.lit(0)).cast("BIGINT").alias(c) for c in totals.columns))
 
@@ -362,6 +363,11 @@ def _is_purchase() -> Column:
     return F.col("event_type") == contract.PURCHASE_EVENT
 
 
+def _events_of(event_type: str) -> Column:
+    """Over cells: the events of one type (0 when none)."""
+    return F.sum(F.when(F.col("event_type") == event_type, F.col("events")).otherwise(0))
+
+
 def _purchase_revenue_sum() -> Column:
     """Sum of price * quantity over the purchases, 0 when there are none: exact DECIMAL
     arithmetic, never a float. The other events add NULL, which a sum skips, rather than a
@@ -381,7 +387,7 @@ def category_stats(aggregates: Aggregates) -> DataFrame:
     stats = aggregates.cells.groupBy("category").agg(
         F.sum("events").alias("total_events"),
         F.sum("revenue").alias("total_revenue"),
-        F.sum(F.when(_is_purchase(), F.col("events")).otherwise(0)).alias("purchases"),
+        _events_of(contract.PURCHASE_EVENT).alias("purchases"),
     )
     users = _users_per(aggregates, "category", F.col("categories_viewed"))
     return conform(
@@ -430,10 +436,6 @@ def user_behavior(aggregates: Aggregates) -> DataFrame:
 
 
 # --- The extra analyses (contract.EXTRA_TABLES) ---------------------------------------------------
-
-
-def _events_of(event_type: str) -> Column:
-    return F.sum(F.when(F.col("event_type") == event_type, F.col("events")).otherwise(0))
 
 
 def product_conversion(aggregates: Aggregates) -> DataFrame:
