@@ -120,7 +120,6 @@ start_daemon() {
   if is_running "$name" "$class"; then
     return 0
   fi
-  mkdir -p "$LOG_DIR"
   log "starting the $name (log: $LOG_DIR/$name.log)"
   hadoop_java_cmd "$name" "$class"
   launch_daemon "$name" "$LOG_DIR/$name.out" "${HADOOP_JAVA_CMD[@]}"
