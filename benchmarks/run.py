@@ -311,10 +311,13 @@ def summarize(measurements: list[Measurement], rows: int) -> dict:
     return summary
 
 
-def ratio(results: dict, numerator: str, denominator: str) -> float | None:
-    top = results[numerator].get("median_s")
-    bottom = results[denominator].get("median_s")
+def ratio_of(top: float | None, bottom: float | None) -> float | None:
+    """top / bottom to three decimals; None when either is unknown or 0."""
     return round(top / bottom, 3) if top and bottom else None
+
+
+def ratio(results: dict, numerator: str, denominator: str) -> float | None:
+    return ratio_of(results[numerator].get("median_s"), results[denominator].get("median_s"))
 
 
 OUTAGE_SIGNS = ("could only be written to 0 of the", "Connection refused", "BlockMissingException")
@@ -665,10 +668,6 @@ def live_backfill(
     return result | timeline
 
 
-def _ratio_of(top: float | None, bottom: float | None) -> float | None:
-    return round(top / bottom, 3) if top and bottom else None
-
-
 def summarize_backfill(
     days: Sequence[dt.date], rows: int, scheduler: dict, dags_tests: list[dict], bares: list[dict]
 ) -> dict:
@@ -689,8 +688,8 @@ def summarize_backfill(
         "bare_total_s": bare_total,
         "all_succeeded": bool(scheduler.get("all_succeeded"))
         and all(r["succeeded"] for r in dags_tests + bares),
-        "ratio": _ratio_of(scheduler.get("wall_s"), dags_total),
-        "ratio_to_bare": _ratio_of(scheduler.get("wall_s"), bare_total),
+        "ratio": ratio_of(scheduler.get("wall_s"), dags_total),
+        "ratio_to_bare": ratio_of(scheduler.get("wall_s"), bare_total),
     }
 
 
@@ -761,7 +760,7 @@ def bench_orchestration(
             "date": BENCH_DATE.isoformat(),
             "dags_test": airflow_run,
             "bare_submit": bare,
-            "ratio": round(airflow_run["wall_s"] / bare["wall_s"], 3),
+            "ratio": ratio_of(airflow_run["wall_s"], bare["wall_s"]),
         }
         if backfill_days > 0:
             days = [BACKFILL_DATE + dt.timedelta(days=n) for n in range(backfill_days)]
