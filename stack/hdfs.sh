@@ -43,9 +43,9 @@ STOP_TIMEOUT_S="${HDFS_STOP_TIMEOUT_S:-20}"
 
 NAMENODE_CLASS=org.apache.hadoop.hdfs.server.namenode.NameNode
 DATANODE_CLASS=org.apache.hadoop.hdfs.server.datanode.DataNode
-# Ports each daemon binds (the DataNode's are fixed in hdfs-site.xml).
+# Ports each daemon binds (stack/env.sh; a second stack on other ports runs beside the first).
 NAMENODE_PORTS=("$HDFS_NAMENODE_RPC_PORT" "$HDFS_NAMENODE_HTTP_PORT")
-DATANODE_PORTS=(9866 9864 9867)
+DATANODE_PORTS=("$HDFS_DATANODE_PORT" "$HDFS_DATANODE_HTTP_PORT" "$HDFS_DATANODE_IPC_PORT")
 
 # What Hadoop's own launcher opens on JDK 17 (reflection into java.base for its RPC, metrics and
 # the DataNode's direct buffers); without them some code paths fail with InaccessibleObjectException.
@@ -109,6 +109,9 @@ hadoop_java_cmd() {
     -Dlocal.hdfs.runtime.dir="$HDFS_DIR"
     -Dlocal.hdfs.rpc.port="$HDFS_NAMENODE_RPC_PORT"
     -Dlocal.hdfs.http.port="$HDFS_NAMENODE_HTTP_PORT"
+    -Dlocal.hdfs.datanode.port="$HDFS_DATANODE_PORT"
+    -Dlocal.hdfs.datanode.http.port="$HDFS_DATANODE_HTTP_PORT"
+    -Dlocal.hdfs.datanode.ipc.port="$HDFS_DATANODE_IPC_PORT"
     -Dhadoop.log.dir="$LOG_DIR" -Dhadoop.log.file="$name.log"
     "$@"
   )
