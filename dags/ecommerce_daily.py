@@ -6,7 +6,9 @@ For one day of clickstream logs (the **partition date**):
 1. `check_hdfs_health`: the NameNode is operational, not in safe mode, has enough live
    DataNodes and free space (params `min_live_datanodes`, `min_free_bytes`).
 2. `upload_raw_logs`: the day's landing files (`<landing>/YYYY/MM/DD/*.csv[.gz]`) replace
-   `/user/data/raw/ecommerce/YYYY/MM/DD/` through WebHDFS.
+   `/user/data/raw/ecommerce/YYYY/MM/DD/` through WebHDFS (one writer per day, the old files
+   to the HDFS trash); files left out are named; earlier days whose landing changed are flagged
+   (param `late_data_days`).
 3. `spark_etl`: `spark_jobs/ecommerce_etl.py` through `spark-submit` writes the tables to
    `/user/data/processed/ecommerce/YYYY/MM/DD/<table>/`, then `_SUCCESS`. Rows that break the
    data contract are kept in the `rejected` table; above `max_reject_ratio` the day is not
@@ -67,6 +69,12 @@ with DAG(
             minimum=0,
             maximum=1,
             description="Share of rejected raw rows above which the day is not published.",
+        ),
+        "late_data_days": Param(
+            settings.DEFAULT_LATE_DATA_DAYS,
+            type="integer",
+            minimum=0,
+            description="Earlier days whose landing is compared with what was uploaded.",
         ),
         "min_live_datanodes": Param(settings.DEFAULT_MIN_LIVE_DATANODES, type="integer", minimum=1),
         "min_free_bytes": Param(settings.DEFAULT_MIN_FREE_BYTES, type="integer", minimum=0),

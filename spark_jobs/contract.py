@@ -11,6 +11,7 @@ Arrow types.
 
 from __future__ import annotations
 
+import fnmatch
 from dataclasses import dataclass
 
 # --- Raw input -------------------------------------------------------------------------------
@@ -38,7 +39,25 @@ MONEY_TYPE = "DECIMAL(20,2)"
 """Sums of money (price * quantity over many rows)."""
 
 RAW_FILE_GLOBS: tuple[str, ...] = ("*.csv", "*.csv.gz")
-"""Which files of a raw partition are input."""
+"""Which files of a raw partition are input. Case matters, on purpose: Hadoop and Spark pick
+the decompression codec by the exact suffix ``.gz``, so ``DAY.CSV.GZ`` would be read as bytes;
+``EXTRA.CSV`` is left out and named, never renamed behind anybody's back."""
+
+
+def input_file_problem(name: str) -> str | None:
+    """The one rule for input files, used by the upload (landing) and the job (raw partition):
+    None when ``name`` is input, else why it is left out."""
+    if name.startswith("."):
+        return "hidden file (leading '.')"
+    if name.startswith("_"):
+        return "hidden from Hadoop readers (leading '_')"
+    if name.endswith((".part", ".tmp", ".crdownload")) or ".part." in name:
+        return "in-progress file (.part/.tmp)"
+    if any(fnmatch.fnmatchcase(name, pattern) for pattern in RAW_FILE_GLOBS):
+        return None
+    if any(fnmatch.fnmatchcase(name.lower(), pattern) for pattern in RAW_FILE_GLOBS):
+        return "upper-case extension: input files end in lower-case .csv or .csv.gz (rename it)"
+    return f"not an input file ({' or '.join(RAW_FILE_GLOBS)})"
 
 
 # --- Output tables ---------------------------------------------------------------------------
@@ -125,10 +144,7 @@ SUCCESS_MARKER = "_SUCCESS"
 
 # --- Processed partition layout ----------------------------------------------------------------
 
-STAGING_PREFIX = "_staging-"
-"""A run writes into ``<parent>/_staging-<partition folder name>-<run id>`` next to the
-partition, then renames it into place. The leading underscore makes Spark, Hadoop and pyarrow
-readers skip it; the partition's folder name in it lets a rerun clean that date's leftovers."""
+# Names beside a partition (staging, lease, aside, attempts): spark_jobs/handover.py.
 
 
 # --- The job's exit interface (read by the DAG's operator) ------------------------------------
@@ -316,5 +332,8 @@ JOB_EXIT_INPUT_ERROR = 2
 """The input is unusable (missing folder, no files, empty file, wrong header or delimiter, not
 UTF-8, truncated gzip) or the arguments are wrong: rerunning will not help."""
 JOB_EXIT_TOO_MANY_REJECTS = 3
-"""reject_ratio > max_reject_ratio: rejected rows and the quality summary are published for
-inspection, the four tables and _SUCCESS are not."""
+"""reject_ratio > max_reject_ratio: the published day is left as it was; rejected rows and the
+quality summary go to the attempt's own folder (``handover.attempt_path``), named in the error
+line."""
+JOB_EXIT_PARTITION_BUSY = 4
+"""Another writer held the day's lease for longer than the job waited: worth a retry."""

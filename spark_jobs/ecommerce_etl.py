@@ -9,12 +9,14 @@ schema, types and validates the rows, and publishes the tables of ``contract.TAB
 folders of the output partition, then ``_SUCCESS`` (atomically: see storage.publish_partition).
 
 Every raw row ends up valid, rejected with a reason (the ``rejected`` table) or dropped as an
-exact duplicate; ``quality`` and ``quality.json`` count them. Above ``--max-reject-ratio`` only
-those two and ``rejected`` are published (no core or extra tables, no ``_SUCCESS``). The extra
+exact duplicate; ``quality`` and ``quality.json`` count them. Above ``--max-reject-ratio``
+nothing is published: those two and ``rejected`` go to the attempt's own folder
+(``handover.attempt_path``, named in the error line) and the published day stays as it was.
+Both partitions change hands by the rule of ``spark_jobs/handover.py`` (leases, swap, trash). The extra
 tables (``contract.EXTRA_TABLES``) come from the same cached summaries of the events as the four.
 
 Exit codes (contract.JOB_EXIT_*): 0 published; 2 a file-level input problem or bad arguments;
-3 too many rejected rows; 1 anything unexpected (e.g. rows lost: a bug). 2 and 3 come with one
+3 too many rejected rows; 4 another writer holds the day (retried); 1 anything unexpected (e.g. rows lost: a bug). 2 and 3 come with one
 line on stderr: ``error: <path>: <problem>``.
 """
 
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import re
 import sys
 from collections.abc import Sequence
@@ -33,7 +36,7 @@ if not __package__:
     # on sys.path, not the project root, so `from spark_jobs import ...` needs the parent added.
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from spark_jobs import contract, quality, storage, transforms
+from spark_jobs import contract, handover, quality, storage, transforms
 
 EXIT_INPUT_ERROR = contract.JOB_EXIT_INPUT_ERROR
 DEFAULT_SHUFFLE_PARTITIONS = 8
@@ -64,6 +67,14 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         default=contract.DEFAULT_MAX_REJECT_RATIO,
         help="publish the tables only when rejected rows / rows read <= this "
         f"(default {contract.DEFAULT_MAX_REJECT_RATIO})",
+    )
+    parser.add_argument(
+        "--lease-wait-seconds",
+        type=float,
+        default=handover.DEFAULT_LEASE_WAIT_S,
+        help="how long to wait for another writer of the same day before failing "
+        f"(exit {contract.JOB_EXIT_PARTITION_BUSY}, retried; default "
+        f"{handover.DEFAULT_LEASE_WAIT_S:.0f})",
     )
     parser.add_argument(
         "--shuffle-partitions",
@@ -117,12 +128,17 @@ def read_raw(spark, files: list[str]):  # -> DataFrame
 FAILED_READ_FILE = re.compile(r"error while reading file (?P<path>\S+?)\.?\s+SQLSTATE")
 
 
+CHANGED_UNDERNEATH = ("Blocklist for", "has changed", "FileNotFoundException")
+"""A file replaced or removed while the job read it: a race, not a verdict on the input, so
+the failure keeps its retries (the leases of spark_jobs/handover.py prevent it in the pipeline)."""
+
+
 def unreadable_file_error(error: Exception) -> storage.InputError | None:
-    """Spark's FAILED_READ_FILE (a truncated gzip, a vanished file...) as an InputError naming
-    the file, or None when the failure is something else."""
+    """Spark's FAILED_READ_FILE (a truncated gzip, an unreadable file) as an InputError naming
+    the file, or None when the failure is something else (e.g. a file changed underneath)."""
     text = str(error)
     match = FAILED_READ_FILE.search(text)
-    if match is None:
+    if match is None or any(sign in text for sign in CHANGED_UNDERNEATH):
         return None
     if "EOFException" in text or "Unexpected end of input stream" in text:
         problem = "truncated or corrupt compressed file (unexpected end of input stream)"
@@ -179,9 +195,33 @@ def event_checks(aggregates) -> dict[str, int]:
     return totals
 
 
+def log_line(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
 def run(args: argparse.Namespace) -> int:
+    """Hold the raw partition (no upload may replace it while it is read), compute, then either
+    publish the processed partition by the handover rule or keep a refused attempt aside."""
     hadoop = storage.Hadoop.from_gateway()
     storage.set_log_level(hadoop)
+    files_api = storage.HadoopFiles(hadoop)
+    writer_id = handover.new_writer_id(os.environ.get("AIRFLOW_CTX_DAG_RUN_ID", "job"))
+    record = storage.job_lease_record(
+        hadoop, writer_id, os.environ.get("AIRFLOW_CTX_DAG_RUN_ID", "")
+    )
+    with handover.acquire(
+        files_api, args.input, record, wait_s=args.lease_wait_seconds, log=log_line
+    ) as raw_hold:
+        handover.recover(raw_hold, log_line)  # an upload that died mid-swap: put raw back
+        return process(args, hadoop, files_api, record)
+
+
+def process(
+    args: argparse.Namespace,
+    hadoop: storage.Hadoop,
+    files_api: storage.HadoopFiles,
+    record: handover.LeaseRecord,
+) -> int:
     files = storage.list_input_files(hadoop, args.input)
     storage.check_headers(hadoop, files)
 
@@ -193,6 +233,7 @@ def run(args: argparse.Namespace) -> int:
         builders = transforms.CORE_TRANSFORMS | transforms.EXTRA_TRANSFORMS
         tables |= {name: build(aggregates) for name, build in builders.items()}
     tables[contract.QUALITY.name] = spark.createDataFrame([summary], contract.QUALITY.ddl)
+    session_hadoop = storage.Hadoop.from_session(spark)
 
     def write_partition(staging_uri: str) -> None:
         def write(name: str) -> None:
@@ -205,18 +246,39 @@ def run(args: argparse.Namespace) -> int:
             for future in [pool.submit(write, name) for name in tables]:
                 future.result()
         storage.write_text(
-            storage.Hadoop.from_session(spark),
-            staging_uri,
-            contract.QUALITY_JSON,
-            quality.to_json(summary),
+            session_hadoop, staging_uri, contract.QUALITY_JSON, quality.to_json(summary)
         )
+        if published:  # last: what readers wait for
+            storage.write_text(session_hadoop, staging_uri, contract.SUCCESS_MARKER, "")
 
-    storage.publish_partition(
-        storage.Hadoop.from_session(spark), args.output, write_partition, complete=published
-    )
+    def verify(staging_uri: str) -> None:
+        missing = [
+            name
+            for name in [*tables, contract.QUALITY_JSON, contract.SUCCESS_MARKER]
+            if not files_api.exists(f"{staging_uri}/{name}")
+        ]
+        if missing:
+            raise handover.HandoverError(f"{staging_uri}: missing {', '.join(missing)}")
+
     if not published:
-        report_error(f"{args.input}: {quality.too_many_rejects_message(summary)}")
+        # Never over the published day: the evidence goes to this attempt's own folder.
+        attempt = handover.attempt_path(args.output, record.writer_id)
+        files_api.mkdirs(attempt)
+        write_partition(attempt)
+        report_error(
+            f"{args.input}: {quality.too_many_rejects_message(summary)}; the published day is "
+            f"unchanged; rejected rows and quality of this attempt: {attempt}"
+        )
         return contract.JOB_EXIT_TOO_MANY_REJECTS
+    handover.publish(
+        files_api,
+        args.output,
+        record,
+        write_partition,
+        verify=verify,
+        wait_s=args.lease_wait_seconds,
+        log=log_line,
+    )
     return 0
 
 
@@ -244,6 +306,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except storage.InputError as error:
         report_error(str(error))
         return EXIT_INPUT_ERROR
+    except handover.LeaseHeldError as error:
+        report_error(str(error))
+        return contract.JOB_EXIT_PARTITION_BUSY
 
 
 if __name__ == "__main__":

@@ -11,15 +11,14 @@ instead of a stack trace from deep inside a Spark job.
 
 from __future__ import annotations
 
-import fnmatch
-import uuid
-from collections.abc import Callable, Iterable
+import sys
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from py4j.protocol import Py4JJavaError
 
-from spark_jobs import contract
+from spark_jobs import contract, handover
 
 JavaObject = Any
 """A py4j proxy of a JVM object (no useful static type)."""
@@ -88,10 +87,9 @@ def set_log_level(hadoop: Hadoop, level: str = "WARN") -> None:
 
 
 def is_input_name(name: str) -> bool:
-    """Whether a file of a raw partition is input (``contract.RAW_FILE_GLOBS``, not hidden)."""
-    if name.startswith((".", "_")):
-        return False
-    return any(fnmatch.fnmatchcase(name, pattern) for pattern in contract.RAW_FILE_GLOBS)
+    """Whether a file of a raw partition is input: ``contract.input_file_problem``, the rule
+    the upload applies to landing files too."""
+    return contract.input_file_problem(name) is None
 
 
 def list_input_files(hadoop: Hadoop, input_uri: str) -> list[str]:
@@ -113,6 +111,11 @@ def list_input_files(hadoop: Hadoop, input_uri: str) -> list[str]:
         for status in statuses
         if status.isFile() and is_input_name(status.getPath().getName())
     )
+    for status in statuses:  # the upload never puts such files here; say so if someone did
+        name = str(status.getPath().getName())
+        problem = contract.input_file_problem(name)
+        if status.isFile() and problem and name != handover.MANIFEST_NAME:
+            print(f"warning: {input_uri}/{name} is not read: {problem}", file=sys.stderr)
     if not files:
         patterns = " or ".join(contract.RAW_FILE_GLOBS)
         raise InputError(input_uri, f"no input files ({patterns}) in the folder")
@@ -178,27 +181,85 @@ def check_headers(hadoop: Hadoop, files: Iterable[str]) -> None:
             raise InputError(file_uri, problem)
 
 
-# --- Publish --------------------------------------------------------------------------------------
+# --- Publish (the protocol: spark_jobs/handover.py) ---------------------------------------------
 
 
-def staging_name(partition_name: str, run_id: str) -> str:
-    return f"{contract.STAGING_PREFIX}{partition_name}-{run_id}"
+class HadoopFiles:
+    """``handover.Files`` through Hadoop's FileSystem: the job's side of the protocol."""
+
+    def __init__(self, hadoop: Hadoop) -> None:
+        self.hadoop = hadoop
+
+    def _fs(self, path: JavaObject) -> JavaObject:
+        return self.hadoop.filesystem(path)
+
+    def exists(self, path: str) -> bool:
+        p = self.hadoop.path(path)
+        return bool(self._fs(p).exists(p))
+
+    def list_names(self, folder: str) -> list[str]:
+        p = self.hadoop.path(folder)
+        return [str(status.getPath().getName()) for status in self._fs(p).listStatus(p)]
+
+    def mkdirs(self, path: str) -> None:
+        p = self.hadoop.path(path)
+        self._fs(p).mkdirs(p)
+
+    def create_exclusive(self, path: str, text: str) -> bool:
+        p = self.hadoop.path(path)
+        try:
+            stream = self._fs(p).create(p, False)
+        except Py4JJavaError as error:
+            if "FileAlreadyExistsException" in _java_message(error):
+                return False
+            raise
+        try:
+            stream.write(bytearray(text.encode("utf-8")))
+        finally:
+            stream.close()
+        return True
+
+    def read_text(self, path: str) -> str | None:
+        p = self.hadoop.path(path)
+        fs = self._fs(p)
+        try:
+            stream = fs.open(p)
+        except Py4JJavaError as error:
+            if "FileNotFoundException" in _java_message(error):
+                return None
+            raise
+        try:
+            data = stream.readAllBytes()
+        finally:
+            stream.close()
+        return bytes(data).decode("utf-8")
+
+    def rename(self, source: str, target: str) -> bool:
+        src = self.hadoop.path(source)
+        return bool(self._fs(src).rename(src, self.hadoop.path(target)))
+
+    def delete_file(self, path: str) -> None:
+        p = self.hadoop.path(path)
+        self._fs(p).delete(p, False)
+
+    def trash(self, path: str) -> str:
+        """Hadoop's own Trash (honours the NameNode's ``fs.trash.interval``); with the trash off,
+        the same move into ``<home>/.Trash/Current`` by hand: never a plain delete."""
+        p = self.hadoop.path(path)
+        fs = self._fs(p)
+        home = str(fs.getHomeDirectory().toString())
+        if self.hadoop.jvm.org.apache.hadoop.fs.Trash.moveToAppropriateTrash(
+            fs, p, self.hadoop.conf
+        ):
+            return handover.trash_target(home, path)
+        return handover.move_to_trash(self, home, path)
 
 
-def remove_stale_staging(hadoop: Hadoop, output_uri: str) -> list[str]:
-    """Delete staging folders that crashed runs of this partition left next to it."""
-    output = hadoop.path(output_uri)
-    parent = output.getParent()
-    fs = hadoop.filesystem(output)
-    if parent is None or not fs.exists(parent):
-        return []
-    prefix = staging_name(str(output.getName()), "")
-    removed = []
-    for status in fs.listStatus(parent):
-        if str(status.getPath().getName()).startswith(prefix):
-            fs.delete(status.getPath(), True)
-            removed.append(str(status.getPath().toString()))
-    return removed
+def job_lease_record(hadoop: Hadoop, writer_id: str, run_id: str) -> handover.LeaseRecord:
+    """The job's lease names spark-submit's JVM (the driver): killing spark-submit kills the
+    holder, so a rerun on this host takes the lease over at once."""
+    jvm_pid = int(hadoop.jvm.java.lang.ProcessHandle.current().pid())
+    return handover.new_record(writer_id, run_id, pid=jvm_pid)
 
 
 def write_text(hadoop: Hadoop, folder_uri: str, name: str, text: str) -> None:
@@ -208,34 +269,3 @@ def write_text(hadoop: Hadoop, folder_uri: str, name: str, text: str) -> None:
         stream.write(bytearray(text.encode("utf-8")))
     finally:
         stream.close()
-
-
-def publish_partition(
-    hadoop: Hadoop,
-    output_uri: str,
-    write_contents: Callable[[str], None],
-    *,
-    complete: bool,
-) -> None:
-    """Replace the partition at ``output_uri`` with what ``write_contents(staging_uri)`` writes.
-
-    Readers never see a half-written partition: everything goes to a staging folder next to the
-    partition (skipped by readers: leading underscore), ``_SUCCESS`` is written into it last when
-    ``complete``, then the old partition is deleted and the staging folder renamed into place (an
-    atomic rename on HDFS). A crash leaves at worst a staging folder, removed by the next run of
-    the same partition, and no partition or the previous one.
-    """
-    output = hadoop.path(output_uri)
-    fs = hadoop.filesystem(output)
-    remove_stale_staging(hadoop, output_uri)
-    parent = output.getParent()
-    fs.mkdirs(parent)
-    staging = hadoop.path(parent.toString(), staging_name(str(output.getName()), uuid.uuid4().hex))
-    staging_uri = str(staging.toString())
-    write_contents(staging_uri)
-    if complete:
-        write_text(hadoop, staging_uri, contract.SUCCESS_MARKER, "")
-    if fs.exists(output) and not fs.delete(output, True):
-        raise RuntimeError(f"could not delete the previous partition {output_uri}")
-    if not fs.rename(staging, output):
-        raise RuntimeError(f"could not rename {staging_uri} to {output_uri}")

@@ -74,6 +74,9 @@ With a driver heap of several GiB, drop it."""
 # --- DAG params (thresholds) and their defaults ------------------------------------------------
 DEFAULT_MIN_LIVE_DATANODES = 1
 DEFAULT_MIN_FREE_BYTES = 1 * 1024**3
+DEFAULT_LATE_DATA_DAYS = 7
+"""Each upload compares the landing folders of this many days before its own with the
+manifests of their raw partitions, and flags the days whose landing changed (late data)."""
 DEFAULT_MAX_REJECT_RATIO = contract.DEFAULT_MAX_REJECT_RATIO
 """Share of rejected raw rows above which a day is not published (the job's own default)."""
 

@@ -105,9 +105,12 @@ def check_hdfs_health(**context: Any) -> dict[str, Any]:
 # --- upload_raw_logs --------------------------------------------------------------------------------
 
 
-def upload_raw_logs(**context: Any) -> dict[str, str]:
-    """Replace the raw partition with the landing files; hand the job its arguments."""
+def upload_raw_logs(**context: Any) -> dict[str, Any]:
+    """Replace the raw partition with the landing files (handover rule: lease, staging, swap,
+    trash); name the landing files left out; flag earlier days whose landing changed since their
+    upload (late data); hand the job its arguments."""
     from include.ecommerce.upload import LandingFilesMissingError, landing_files, replace_partition
+    from spark_jobs.handover import LeaseHeldError
 
     partition = _partition_or_fail(context)
     hdfs_user = _pipeline_hdfs_user()
@@ -118,19 +121,45 @@ def upload_raw_logs(**context: Any) -> dict[str, str]:
     except LandingFilesMissingError as error:
         _fail(f"{partition.iso}: {error}")
     client = _webhdfs_client()
-    uploaded = replace_partition(client, files, partition.raw_partition)
-    log.info(
-        "uploaded %d file(s), %d bytes, to %s",
-        len(uploaded),
-        sum(item.size_bytes for item in uploaded),
-        partition.raw_partition,
-    )
+    try:
+        uploaded = replace_partition(
+            client, files, partition.raw_partition, run_id=context["dag_run"].run_id
+        )
+    except LeaseHeldError as error:
+        raise RuntimeError(str(error)) from None  # another run of the day: retry later
+    late = _late_days(client, partition, locations.landing_dir, context)
     return {
         "partition_date": partition.iso,
         "input_uri": hdfs_uri(locations.hdfs_uri, partition.raw_partition),
         "output_uri": hdfs_uri(locations.hdfs_uri, partition.processed_partition),
         "hdfs_user": hdfs_user,
+        "restated": uploaded.changes.describe() if uploaded.restated else "",
+        "late_days": late,
     }
+
+
+def _late_days(client: Any, partition: Partition, landing_dir: Path, context: Context) -> list[str]:
+    """Days before this one whose landing no longer matches their upload, logged loudly."""
+    from datetime import timedelta
+
+    from include.ecommerce.upload import late_days
+
+    count = int(
+        (context.get("params") or {}).get("late_data_days", settings.DEFAULT_LATE_DATA_DAYS)
+    )
+    days = [Partition(partition.partition_date - timedelta(days=n)) for n in range(1, count + 1)]
+    late = late_days(
+        client, [(day.iso, day.local_folder(landing_dir), day.raw_partition) for day in days]
+    )
+    for day in late:
+        log.warning(
+            "LATE DATA: %s; its published tables are incomplete: rerun it "
+            '(airflow dags trigger %s --conf \'{"partition_date": "%s"}\')',
+            day.describe(),
+            context["dag"].dag_id if context.get("dag") else "ecommerce_daily",
+            day.partition_date,
+        )
+    return [day.describe() for day in late]
 
 
 # --- validate_outputs (a sensor) ---------------------------------------------------------------
@@ -175,12 +204,15 @@ def generate_report(**context: Any) -> str:
     """Render the text and HTML reports, log them, store them in HDFS and locally."""
     from include.ecommerce.report import REPORT_FILE_NAME, render_text_report
     from include.ecommerce.report_html import publish_html_report
-    from include.ecommerce.validation import read_partition
+    from include.ecommerce.validation import is_published, read_partition
 
     partition = _partition_or_fail(context)
     client = _webhdfs_client()
+    if not is_published(client, partition.processed_partition):  # e.g. mid-swap: retry
+        raise RuntimeError(f"{partition.processed_partition} is not published (no _SUCCESS)")
     contents = read_partition(client, partition.processed_partition)
     report = render_text_report(partition.partition_date, contents.tables, contents.quality)
+    report += _report_notes(client, partition, context)
     log.info("report for %s:\n%s", partition.iso, report)
 
     report_path = f"{partition.report_partition}/{REPORT_FILE_NAME}"
@@ -193,6 +225,21 @@ def generate_report(**context: Any) -> str:
         client, partition, contents.tables, local_path.parent, quality=contents.quality
     )
     return report_path
+
+
+def _report_notes(client: Any, partition: Partition, context: Context) -> str:
+    """Lines under the report: a restated day, late data of earlier days, refused attempts."""
+    from spark_jobs.handover import attempt_path
+
+    upload = context["ti"].xcom_pull(task_ids="upload_raw_logs", key="return_value") or {}
+    notes = []
+    if upload.get("restated"):
+        notes.append(f"RESTATED: raw input changed since the previous upload: {upload['restated']}")
+    notes += [f"LATE DATA: {line}" for line in upload.get("late_days") or []]
+    attempts = attempt_path(partition.processed_partition, "").rstrip("/")
+    for name in sorted(client.list(attempts)) if client.status(attempts, strict=False) else []:
+        notes.append(f"REFUSED ATTEMPT (not published; rejected rows, quality): {attempts}/{name}")
+    return "".join(f"\n[!] {note}" for note in notes) + ("\n" if notes else "")
 
 
 def _store_locally(reports_dir: Path, partition: Partition, report: str) -> Path:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from spark_jobs import contract
+from spark_jobs import contract, handover
 from tests.integration.test_etl_job import assert_succeeded, read_table, run_job
 
 pytestmark = pytest.mark.integration
@@ -142,7 +142,7 @@ def test_tables_count_only_valid_rows_once(mixed_day):
     assert (mixed_day / contract.SUCCESS_MARKER).exists()
 
 
-def test_above_the_threshold_only_rejected_and_quality_are_published(tmp_path):
+def test_above_the_threshold_nothing_is_published_and_the_attempt_keeps_the_rejects(tmp_path):
     write_mixed_day(tmp_path / "raw")
     partition = tmp_path / "processed/2026/02/14"
 
@@ -153,15 +153,20 @@ def test_above_the_threshold_only_rejected_and_quality_are_published(tmp_path):
     assert line == run.last_line
     assert "15 of 23 rows rejected: reject_ratio 0.6522 > max_reject_ratio 0.05" in line
     assert "invalid_price 3, invalid_quantity 3, missing_field 2" in line
-    assert sorted(p.name for p in partition.iterdir() if not p.name.startswith(".")) == [
+    assert not partition.exists()  # a refused attempt never takes the partition's place
+    attempt = Path(
+        line.rsplit("rejected rows and quality of this attempt: ", 1)[1].removeprefix("file://")
+    )
+    assert attempt.parent == partition.parent / f"{handover.ATTEMPTS_PREFIX}14"
+    assert sorted(p.name for p in attempt.iterdir() if not p.name.startswith(".")) == [
         contract.QUALITY.name,
         contract.QUALITY_JSON,
         contract.REJECTED.name,
     ]
-    quality = read_quality_json(partition)
+    quality = read_quality_json(attempt)
     assert quality[contract.QUALITY_PUBLISHED] is False
     assert quality[contract.QUALITY_ROWS_REJECTED] == 15
-    assert len(read_table(partition, contract.REJECTED.name)) == 15
+    assert len(read_table(attempt, contract.REJECTED.name)) == 15
 
 
 # --- File-level problems: exit 2, one line naming the file -----------------------------------------

@@ -1,16 +1,18 @@
 """Dirty days through the whole DAG: below the reject threshold the day is published and the
 report accounts for every row; above it the run fails with the job's verdict and the rejected
-rows are still stored for inspection."""
+rows are stored for inspection in the attempt's own folder, named in the error line."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 
 import pytest
 
 from include.data.generate_logs import write_day
 from include.ecommerce.partitions import Partition
+from spark_jobs import handover
 from tests.integration.airflow_cli import isolated_airflow_home, run_airflow
 
 pytestmark = [pytest.mark.integration, pytest.mark.airflow]
@@ -85,11 +87,16 @@ def test_dirty_day_above_the_threshold_fails_and_keeps_the_rejects(dirty_days, h
     assert result.stdout.count("Cannot execute: spark-submit") == 1
     assert (dt.datetime.now() - started).total_seconds() < 600
 
-    published = set(hdfs.client.list(ABOVE.processed_partition))
-    assert {"rejected", "quality", "quality.json"} <= published
-    assert "_SUCCESS" not in published
-    assert not {"category_stats", "hourly_activity", "funnel", "user_behavior"} & published
-    with hdfs.client.read(f"{ABOVE.processed_partition}/quality.json") as reader:
+    # Nothing replaced the day; the attempt's evidence is where the error line says.
+    assert hdfs.client.status(ABOVE.processed_partition, strict=False) is None
+    named = re.search(r"rejected rows and quality of this attempt: (\S+)", result.stdout)
+    assert named, result.stdout[-5000:]
+    attempt = handover.path_part(named.group(1))
+    assert attempt.startswith(handover.attempt_path(ABOVE.processed_partition, ""))
+    kept = set(hdfs.client.list(attempt))
+    assert {"rejected", "quality", "quality.json"} <= kept
+    assert "_SUCCESS" not in kept
+    with hdfs.client.read(f"{attempt}/quality.json") as reader:
         quality = json.loads(reader.read())
     assert quality["rows_rejected"] == 60
     assert quality["published"] is False

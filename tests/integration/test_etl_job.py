@@ -22,7 +22,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from include.data import generate_logs
-from spark_jobs import contract
+from spark_jobs import contract, handover
 from tests.unit.sample_day_extra_tables import sample_day_extra_tables
 from tests.unit.sample_day_tables import sample_day_tables
 
@@ -53,16 +53,12 @@ class JobRun:
         return lines[-1] if lines else ""
 
 
-def run_job(
-    partition_date: dt.date,
-    input_uri: str,
-    output_uri: str,
-    *extra_args: str,
-    env: dict[str, str] | None = None,
-) -> JobRun:
-    """``spark-submit --master local[2] spark_jobs/ecommerce_etl.py ...`` as a subprocess."""
+def job_command(
+    partition_date: dt.date, input_uri: str, output_uri: str, *extra_args: str
+) -> list[str]:
+    """``spark-submit --master local[2] spark_jobs/ecommerce_etl.py ...``."""
     spark_submit = Path(sys.executable).parent / "spark-submit"
-    command = [
+    return [
         str(spark_submit),
         "--master",
         "local[2]",
@@ -79,13 +75,27 @@ def run_job(
         output_uri,
         *extra_args,
     ]
+
+
+def job_env(env: dict[str, str] | None = None) -> dict[str, str]:
+    return {**os.environ, "PYSPARK_PYTHON": sys.executable, **(env or {})}
+
+
+def run_job(
+    partition_date: dt.date,
+    input_uri: str,
+    output_uri: str,
+    *extra_args: str,
+    env: dict[str, str] | None = None,
+) -> JobRun:
+    """The job as a subprocess (see job_command)."""
     completed = subprocess.run(
-        command,
+        job_command(partition_date, input_uri, output_uri, *extra_args),
         capture_output=True,
         text=True,
         timeout=JOB_TIMEOUT_S,
         check=False,
-        env={**os.environ, "PYSPARK_PYTHON": sys.executable, **(env or {})},
+        env=job_env(env),
     )
     return JobRun(completed.returncode, completed.stdout, completed.stderr)
 
@@ -178,7 +188,7 @@ def test_sample_day_tables_have_the_contract_types(sample_run):
 def test_sample_day_partition_is_published_with_success_last_and_no_staging(sample_run):
     _, processed = sample_run
     assert (processed / contract.SUCCESS_MARKER).is_file()
-    assert not [p for p in processed.parent.iterdir() if p.name.startswith(contract.STAGING_PREFIX)]
+    assert [p.name for p in processed.parent.iterdir()] == ["14"]  # no staging, aside, lease
     for table in contract.CORE_TABLES:
         data_files = list((processed / table.name).glob("part-*.parquet"))
         assert len(data_files) == 1, (table.name, data_files)  # coalesce(1): tiny tables
@@ -191,7 +201,7 @@ def test_rerun_replaces_only_its_partition_and_gives_identical_tables(sample_run
     partition = processed_root / "2026/02/14"
     shutil.copytree(first, partition)
     # What a crashed run and a stale table would leave behind, and another day's partition.
-    stale_staging = processed_root / "2026/02" / f"{contract.STAGING_PREFIX}14-0123abcd"
+    stale_staging = processed_root / "2026/02" / f"{handover.STAGING_PREFIX}14-0123abcd"
     (stale_staging / "funnel").mkdir(parents=True)
     (partition / "old_table").mkdir()
     neighbour = processed_root / "2026/02/13"

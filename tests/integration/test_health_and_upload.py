@@ -13,6 +13,7 @@ from include.ecommerce.hdfs_health import (
     check_hdfs_health,
 )
 from include.ecommerce.upload import (
+    MANIFEST_NAME,
     STAGING_PREFIX,
     LandingFilesMissingError,
     landing_files,
@@ -70,16 +71,18 @@ def test_upload_leaves_exactly_the_landing_files_on_every_rerun(hdfs, hdfs_scrat
 
     uploaded = replace_partition(hdfs.client, landing_files(landing), raw_partition)
     assert [item.name for item in uploaded] == ["a.csv", "b.csv.gz"]
-    assert sorted(hdfs.client.list(raw_partition)) == ["a.csv", "b.csv.gz"]
+    assert sorted(hdfs.client.list(raw_partition)) == [MANIFEST_NAME, "a.csv", "b.csv.gz"]
     assert hdfs.client.status(raw_partition)["owner"] == hdfs.user
 
     # A crashed earlier attempt left a staging folder; the collector replaced its files.
     hdfs.client.makedirs(f"{hdfs_scratch}/raw/2026/02/{STAGING_PREFIX}14-deadbeef")
     (landing / "a.csv").unlink()
     (landing / "c.csv").write_text("timestamp,user_id\n1,2\n")
-    replace_partition(hdfs.client, landing_files(landing), raw_partition)
-    assert sorted(hdfs.client.list(raw_partition)) == ["b.csv.gz", "c.csv"]
+    second = replace_partition(hdfs.client, landing_files(landing), raw_partition)
+    assert sorted(hdfs.client.list(raw_partition)) == [MANIFEST_NAME, "b.csv.gz", "c.csv"]
     assert sorted(hdfs.client.list(f"{hdfs_scratch}/raw/2026/02")) == ["14"]
+    assert second.restated
+    assert set(second.changes.added) == {"c.csv"} and set(second.changes.removed) == {"a.csv"}
     with hdfs.client.read(f"{raw_partition}/c.csv") as reader:
         assert reader.read() == b"timestamp,user_id\n1,2\n"
 
