@@ -43,6 +43,10 @@ DEFAULT_SHUFFLE_PARTITIONS = 8
 """The tables are small (hundreds of thousands of users at most): a few shuffle partitions."""
 
 
+AIRFLOW_RUN_ID_VARIABLE = "AIRFLOW_CTX_DAG_RUN_ID"
+"""Names the run in the lease (spark-submit inherits the task's environment); empty outside
+Airflow."""
+
 WRITER_THREADS = 4
 """Tables written at the same time (see run.write_partition)."""
 
@@ -205,10 +209,8 @@ def run(args: argparse.Namespace) -> int:
     hadoop = storage.Hadoop.from_gateway()
     storage.set_log_level(hadoop)
     files_api = storage.HadoopFiles(hadoop)
-    writer_id = handover.new_writer_id(os.environ.get("AIRFLOW_CTX_DAG_RUN_ID", "job"))
-    record = storage.job_lease_record(
-        hadoop, writer_id, os.environ.get("AIRFLOW_CTX_DAG_RUN_ID", "")
-    )
+    run_id = os.environ.get(AIRFLOW_RUN_ID_VARIABLE, "")  # set by Airflow for the task's process
+    record = storage.job_lease_record(hadoop, handover.new_writer_id(run_id or "job"), run_id)
     with handover.acquire(
         files_api, args.input, record, wait_s=args.lease_wait_seconds, log=log_line
     ) as raw_hold:

@@ -118,7 +118,7 @@ def attempt_path(partition: str, writer_id: str) -> str:
 
 def new_writer_id(label: str = "") -> str:
     """Unique per attempt; a readable label (e.g. the run id) first when given."""
-    safe = "".join(c if c.isalnum() or c in "._" else "_" for c in label)[:60]
+    safe = "".join(c if c.isalnum() or c in "._-" else "_" for c in label)[:60]
     return f"{safe}.{uuid.uuid4().hex[:12]}" if safe else uuid.uuid4().hex[:12]
 
 

@@ -175,6 +175,13 @@ def test_a_second_writer_fails_naming_the_live_holder(hdfs, hdfs_scratch):
         assert holder.writer_id in message and "run run_A" in message
         assert f"pid {holder.pid}" in message
     assert hdfs.client.list(f"{hdfs_scratch}/p/2026/02") == []  # released
+    record(
+        "second writer, no wait",
+        "a second writer asks for a day whose lease a live writer holds (wait 0.5 s)",
+        f"LeaseHeldError naming the holder's writer id, run, host and pid: {message}",
+        0,
+        "test_a_second_writer_fails_naming_the_live_holder",
+    )
 
 
 def test_an_expired_lease_of_another_host_is_taken_over_and_a_fresh_one_is_not(hdfs, hdfs_scratch):
@@ -235,7 +242,9 @@ def test_two_jobs_on_one_day_the_second_waits_and_one_complete_output_stands(hdf
     _, raw, processed, (first, second) = two_jobs
     assert first.returncode == 0, first.stderr[-3000:]
     assert second.returncode == 0, second.stderr[-3000:]
-    assert "waiting up to" in second.stderr and "held by writer" in second.stderr
+    # The driver's Python output reaches spark-submit's stdout (ecommerce_etl.report_error).
+    said = second.stdout + second.stderr
+    assert "waiting up to" in said and "held by writer" in said
     assert contract.SUCCESS_MARKER in hdfs.client.list(processed)
     assert core_tables(hdfs.client, processed) == expected_sample_tables()
     assert hdfs.client.list(processed.rsplit("/", 1)[0]) == ["14"]
@@ -394,3 +403,10 @@ def test_the_job_reads_raw_under_the_lease_so_an_upload_waits(hdfs, hdfs_scratch
         with pytest.raises(handover.LeaseHeldError, match="run run_reading"):
             replace_partition(hdfs.client, landing_files(landing), raw, wait_s=0.5)
         assert folder_texts(hdfs.client, raw)["a.csv"] == HEADER + rows("a")
+    record(
+        "upload while the job reads raw",
+        "another run's upload of the same day while a job holds the raw partition",
+        "the upload waited, then failed naming the reading run (the task retries); raw unchanged",
+        0,
+        "test_the_job_reads_raw_under_the_lease_so_an_upload_waits",
+    )
