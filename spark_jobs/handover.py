@@ -53,6 +53,9 @@ job's lease never expires under it. A holder on this host is checked directly (i
 DEFAULT_LEASE_WAIT_S = 300.0
 """How long a second writer waits for the lease before failing with the holder's name."""
 LEASE_POLL_S = 2.0
+UNREADABLE_LEASE_GRACE_S = 30.0
+"""A lease file without a readable record (caught between its creation and its first write) is
+taken over only after it stayed so for this long."""
 
 
 class Files(Protocol):
@@ -234,14 +237,20 @@ def acquire(
     deadline = time.monotonic() + wait_s
     announced = False
     host = socket.gethostname()
+    unreadable_since: dict[str, float] = {}
     while True:
         if files.create_exclusive(path, record.to_json()):
             return Lease(files, partition, record)
         text = files.read_text(path)
         holder = LeaseRecord.from_json(text) if text is not None else None
-        if text is not None and (
-            holder is None or holder.is_stale(time.time(), host, process_start)
-        ):
+        if text is not None and holder is None:
+            # Created but not yet written (or its writer died in between): stale only when it
+            # stays so for a while.
+            first_seen = unreadable_since.setdefault(text, time.monotonic())
+            stale = time.monotonic() - first_seen >= UNREADABLE_LEASE_GRACE_S
+        else:
+            stale = holder is not None and holder.is_stale(time.time(), host, process_start)
+        if stale:
             grave = f"{path}{TAKEOVER_SUFFIX}{record.writer_id}"
             if files.rename(path, grave):
                 if files.read_text(grave) == text:

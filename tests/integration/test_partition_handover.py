@@ -202,6 +202,19 @@ def test_an_expired_lease_of_another_host_is_taken_over_and_a_fresh_one_is_not(h
         lease.check()
 
 
+def test_a_lease_file_not_yet_written_is_not_taken_over_at_once(hdfs, hdfs_scratch, monkeypatch):
+    partition = f"{hdfs_scratch}/p/2026/02/14"
+    files = WebHdfsFiles(hdfs.client)
+    files.mkdirs(f"{hdfs_scratch}/p/2026/02")
+    assert files.create_exclusive(handover.lease_path(partition), "")  # created, not written
+    me = handover.new_record(handover.new_writer_id("me"), "me")
+    with pytest.raises(handover.LeaseHeldError, match="another writer"):
+        handover.acquire(files, partition, me, wait_s=0.3, poll_s=0.1)
+    monkeypatch.setattr(handover, "UNREADABLE_LEASE_GRACE_S", 0.0)  # ... until it stays so
+    with handover.acquire(files, partition, me, wait_s=0) as lease:
+        lease.check()
+
+
 # --- two real jobs on the same day ----------------------------------------------------------
 
 
