@@ -211,8 +211,13 @@ def run(args: argparse.Namespace) -> int:
     files_api = storage.HadoopFiles(hadoop)
     run_id = os.environ.get(AIRFLOW_RUN_ID_VARIABLE, "")  # set by Airflow for the task's process
     record = storage.job_lease_record(hadoop, handover.new_writer_id(run_id or "job"), run_id)
-    with handover.acquire(
-        files_api, args.input, record, wait_s=args.lease_wait_seconds, log=log_line
+    with handover.acquire(  # adopts the raw partition its run's upload handed over
+        files_api,
+        args.input,
+        record,
+        wait_s=args.lease_wait_seconds,
+        log=log_line,
+        adopt_run_id=run_id,
     ) as raw_hold:
         handover.recover(raw_hold, log_line)  # an upload that died mid-swap: put raw back
         return process(args, hadoop, files_api, record)

@@ -53,6 +53,11 @@ job's lease never expires under it. A holder on this host is checked directly (i
 DEFAULT_LEASE_WAIT_S = 300.0
 """How long a second writer waits for the lease before failing with the holder's name."""
 LEASE_POLL_S = 2.0
+HANDOFF_HOST = "(handed over)"
+"""The host of a lease record that an upload left for its run's job: no process holds it, so it
+is stale only when it expires (or adopted by the job of that run)."""
+DEFAULT_HANDOFF_TTL_S = 3600.0
+"""How long a raw partition stays held for the job of the run that uploaded it."""
 UNREADABLE_LEASE_GRACE_S = 30.0
 """A lease file without a readable record (caught between its creation and its first write) is
 taken over only after it stayed so for this long."""
@@ -70,6 +75,10 @@ class Files(Protocol):
 
     def read_text(self, path: str) -> str | None:
         """A small file's text, None when it does not exist."""
+        ...
+
+    def write_text(self, path: str, text: str) -> None:
+        """Create or overwrite a small file (a held lease's record)."""
         ...
 
     def rename(self, source: str, target: str) -> bool: ...
@@ -161,10 +170,20 @@ class LeaseRecord:
 
     def describe(self) -> str:
         since = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.acquired_at))
+        if self.host == HANDOFF_HOST:
+            until = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.expires_at))
+            return (
+                f"run {self.run_id}: its upload handed the day over to its spark_etl at {since} "
+                f"(held until that job is done, at most until {until})"
+            )
         return (
             f"writer {self.writer_id} (run {self.run_id or '?'}, {self.host} pid {self.pid}, "
             f"since {since})"
         )
+
+    def is_handoff_to(self, run_id: str) -> bool:
+        """Left by the upload of ``run_id`` for that run's job."""
+        return bool(run_id) and self.host == HANDOFF_HOST and self.run_id == run_id
 
     def is_stale(self, now: float, host: str, alive: Callable[[int], str | None]) -> bool:
         """Dead holder on this host (its process is gone or is another one), or expired."""
@@ -191,6 +210,7 @@ class Lease:
     files: Files
     partition: str
     record: LeaseRecord
+    handed_over: bool = False
 
     @property
     def path(self) -> str:
@@ -203,7 +223,21 @@ class Lease:
             held_by = current.describe() if current else "nobody"
             raise HandoverError(f"{self.partition}: lost the lease (now held by {held_by})")
 
+    def hand_over(self, run_id: str, ttl_s: float = DEFAULT_HANDOFF_TTL_S) -> None:
+        """Keep the partition held for the job of ``run_id`` instead of releasing it: that job
+        adopts the lease (``acquire(..., adopt_run_id=run_id)``); anybody else waits until the
+        job is done or the hand-over expires."""
+        self.check()
+        now = time.time()
+        handoff = LeaseRecord(
+            f"handoff-{self.record.writer_id}", run_id, HANDOFF_HOST, 0, None, now, now + ttl_s
+        )
+        self.files.write_text(self.path, handoff.to_json())
+        self.handed_over = True
+
     def release(self) -> None:
+        if self.handed_over:
+            return
         current = LeaseRecord.from_json(self.files.read_text(self.path) or "")
         if current is not None and current.writer_id == self.record.writer_id:
             self.files.delete_file(self.path)
@@ -223,13 +257,15 @@ def acquire(
     wait_s: float = DEFAULT_LEASE_WAIT_S,
     poll_s: float = LEASE_POLL_S,
     log: Callable[[str], None] = print,
+    adopt_run_id: str = "",
 ) -> Lease:
     """Hold the partition's lease, waiting up to ``wait_s`` for a live holder; take over a stale
     one. LeaseHeldError names the holder when the wait is over.
 
     Taking over is a rename of the stale lease file to a name of our own (only one of several
     waiters can succeed), then a check that what was renamed is the record judged stale; if a
-    new holder slipped in between, its file is put back.
+    new holder slipped in between, its file is put back. A lease handed over to
+    ``adopt_run_id`` (by that run's upload) is taken the same way, at once.
     """
     path = lease_path(partition)
     parent, _ = split(partition)
@@ -249,13 +285,19 @@ def acquire(
             first_seen = unreadable_since.setdefault(text, time.monotonic())
             stale = time.monotonic() - first_seen >= UNREADABLE_LEASE_GRACE_S
         else:
-            stale = holder is not None and holder.is_stale(time.time(), host, process_start)
+            stale = holder is not None and (
+                holder.is_handoff_to(adopt_run_id)
+                or holder.is_stale(time.time(), host, process_start)
+            )
         if stale:
             grave = f"{path}{TAKEOVER_SUFFIX}{record.writer_id}"
             if files.rename(path, grave):
                 if files.read_text(grave) == text:
                     what = holder.describe() if holder else f"an unreadable lease {text[:80]!r}"
-                    log(f"taking over the stale lease of {partition} from {what}")
+                    kind = (
+                        "handed-over" if holder and holder.is_handoff_to(adopt_run_id) else "stale"
+                    )
+                    log(f"taking over the {kind} lease of {partition} from {what}")
                     files.delete_file(grave)
                     continue
                 if not files.rename(grave, path):  # a live holder's lease: give it back
@@ -344,10 +386,16 @@ def publish(
     wait_s: float = DEFAULT_LEASE_WAIT_S,
     log: Callable[[str], None] = print,
     after: Step | None = None,
+    hand_over_to_run: str = "",
+    adopt_run_id: str = "",
 ) -> str | None:
     """The whole rule: lease, recover, stage, verify, swap, release. A failure before the swap
-    moves this writer's staging to the trash and leaves the published partition as it was."""
-    with acquire(files, partition, record, wait_s=wait_s, log=log) as lease:
+    moves this writer's staging to the trash and leaves the published partition as it was.
+    With ``hand_over_to_run``, a successful swap keeps the partition held for that run's job
+    (see ``Lease.hand_over``)."""
+    with acquire(
+        files, partition, record, wait_s=wait_s, log=log, adopt_run_id=adopt_run_id
+    ) as lease:
         recover(lease, log)
         staging = staging_path(partition, record.writer_id)
         try:
@@ -360,7 +408,10 @@ def publish(
             raise
         if after:
             after("staged")
-        return swap(lease, staging, after=after)
+        trashed = swap(lease, staging, after=after)
+        if hand_over_to_run:
+            lease.hand_over(hand_over_to_run)
+        return trashed
 
 
 # --- Trash -----------------------------------------------------------------------------------

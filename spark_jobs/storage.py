@@ -234,6 +234,10 @@ class HadoopFiles:
             stream.close()
         return bytes(data).decode("utf-8")
 
+    def write_text(self, path: str, text: str) -> None:
+        folder, name = path.rsplit("/", 1)
+        write_text(self.hadoop, folder, name, text)
+
     def rename(self, source: str, target: str) -> bool:
         src = self.hadoop.path(source)
         return bool(self._fs(src).rename(src, self.hadoop.path(target)))

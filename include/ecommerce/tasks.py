@@ -122,8 +122,9 @@ def upload_raw_logs(**context: Any) -> dict[str, Any]:
         _fail(f"{partition.iso}: {error}")
     client = _webhdfs_client()
     try:
+        # Held for this run's spark_etl (which adopts the lease) until it has read the day.
         uploaded = replace_partition(
-            client, files, partition.raw_partition, run_id=context["dag_run"].run_id
+            client, files, partition.raw_partition, run_id=context["dag_run"].run_id, hand_over=True
         )
     except LeaseHeldError as error:
         raise RuntimeError(str(error)) from None  # another run of the day: retry later

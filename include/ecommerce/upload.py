@@ -220,6 +220,9 @@ class WebHdfsFiles:
                 return None
             raise
 
+    def write_text(self, path: str, text: str) -> None:
+        self.client.write(path, data=text.encode("utf-8"), overwrite=True)
+
     def rename(self, source: str, target: str) -> bool:
         from hdfs.util import HdfsError
 
@@ -249,11 +252,13 @@ def replace_partition(
     run_id: str = "",
     wait_s: float = handover.DEFAULT_LEASE_WAIT_S,
     after: handover.Step | None = None,
+    hand_over: bool = False,
 ) -> UploadResult:
     """Make ``raw_partition`` hold exactly ``files`` (and their manifest).
 
     Logs what was added, replaced and removed, with sizes; the previous partition is in the
-    trash. LeaseHeldError when another writer (an upload, a job reading it) holds the day for
+    trash. With ``hand_over`` (and a ``run_id``), the partition stays held for the job of that
+    run, which adopts the lease: no other run's upload can replace it before the job read it. LeaseHeldError when another writer (an upload, a job reading it) holds the day for
     longer than ``wait_s``.
     """
     files_api = WebHdfsFiles(client)
@@ -286,6 +291,8 @@ def replace_partition(
         wait_s=wait_s,
         log=log.warning,
         after=after,
+        hand_over_to_run=run_id if hand_over else "",
+        adopt_run_id=run_id,  # a retry of this run's upload before its job ran
     )
     changes = compare_manifests(previous[0] or {}, entries)
     log.info(

@@ -423,3 +423,35 @@ def test_the_job_reads_raw_under_the_lease_so_an_upload_waits(hdfs, hdfs_scratch
         0,
         "test_the_job_reads_raw_under_the_lease_so_an_upload_waits",
     )
+
+
+def test_the_upload_holds_raw_for_its_runs_job_which_adopts_it(hdfs, hdfs_scratch, tmp_path):
+    """From the upload until the job of the same run has read the day, no other run replaces
+    it; the job of that run (and a retry of that run's upload) adopts the lease at once."""
+    landing = tmp_path / "2026/02/14"
+    landing.mkdir(parents=True)
+    (landing / "a.csv").write_text(HEADER + rows("a"))
+    raw = f"{hdfs_scratch}/raw/2026/02/14"
+    replace_partition(hdfs.client, landing_files(landing), raw, run_id="run_A", hand_over=True)
+    assert handover.lease_path(raw).rsplit("/", 1)[1] in hdfs.client.list(raw.rsplit("/", 1)[0])
+
+    (landing / "a.csv").write_text(HEADER + rows("b"))
+    with pytest.raises(handover.LeaseHeldError, match="run run_A: its upload handed the day"):
+        replace_partition(hdfs.client, landing_files(landing), raw, run_id="run_B", wait_s=0.5)
+    assert folder_texts(hdfs.client, raw)["a.csv"] == HEADER + rows("a")
+
+    job = handover.new_record(handover.new_writer_id("run_A"), "run_A")
+    files = WebHdfsFiles(hdfs.client)
+    with handover.acquire(files, raw, job, wait_s=0, adopt_run_id="run_A") as lease:
+        lease.check()  # the job of run_A holds it now
+    replace_partition(hdfs.client, landing_files(landing), raw, run_id="run_B", wait_s=0)
+    assert folder_texts(hdfs.client, raw)["a.csv"] == HEADER + rows("b")
+    assert hdfs.client.list(raw.rsplit("/", 1)[0]) == ["14"]
+    record(
+        "another run's upload between upload and job",
+        "run B uploads the day after run A's upload and before run A's job has read it",
+        "run B's upload waited and failed naming run A's hand-over (its task retries); run A's "
+        "job adopted the lease and read what A uploaded; B replaced the day after A's job",
+        0,
+        "test_the_upload_holds_raw_for_its_runs_job_which_adopts_it",
+    )
