@@ -335,14 +335,12 @@ def recover(lease: Lease, log: Callable[[str], None] = print) -> list[str]:
         if not files.rename(f"{parent}/{restored}", partition):
             raise HandoverError(f"could not restore {parent}/{restored} to {partition}")
         done.append(f"restored the previous partition from {parent}/{restored}")
-    for name in asides:
-        done.append(f"trashed {parent}/{name} -> {files.trash(f'{parent}/{name}')}")
     own = staging_path(partition, lease.record.writer_id).rsplit("/", 1)[1]
-    for name in names:
-        if name.startswith(f"{STAGING_PREFIX}{day}-") and name != own:
-            done.append(
-                f"trashed stale staging {parent}/{name} -> {files.trash(f'{parent}/{name}')}"
-            )
+    stale_staging = [n for n in names if n.startswith(f"{STAGING_PREFIX}{day}-") and n != own]
+    for name in [*asides, *stale_staging]:
+        trashed = trash_or_keep(files, f"{parent}/{name}", log)
+        if trashed:
+            done.append(f"trashed {parent}/{name} -> {trashed}")
     for line in done:
         log(f"recovery of {partition}: {line}")
     return done
@@ -352,7 +350,9 @@ Step = Callable[[str], None]
 """A fault-injection hook for tests: called with the name of the step just done."""
 
 
-def swap(lease: Lease, staging: str, *, after: Step | None = None) -> str | None:
+def swap(
+    lease: Lease, staging: str, *, after: Step | None = None, log: Callable[[str], None] = print
+) -> str | None:
     """Put ``staging`` in place of the partition with no moment without a partition (when one
     was there); the previous one goes to the trash. Returns its trash path, if any."""
     files, partition = lease.files, lease.partition
@@ -370,10 +370,20 @@ def swap(lease: Lease, staging: str, *, after: Step | None = None) -> str | None
         raise HandoverError(f"could not rename {staging} to {partition}")
     if after:
         after("renamed")
-    trashed = files.trash(aside) if had_previous else None
+    trashed = trash_or_keep(files, aside, log) if had_previous else None
     if after:
         after("trashed")
     return trashed
+
+
+def trash_or_keep(files: Files, path: str, log: Callable[[str], None]) -> str | None:
+    """Move ``path`` to the trash; when the trash cannot take it (no home folder, quota), keep
+    it where it is with a warning: the next writer's recovery tries again. Never a delete."""
+    try:
+        return files.trash(path)
+    except Exception as error:  # py4j or HdfsCLI errors alike
+        log(f"warning: could not move {path} to the trash, kept in place: {error}")
+        return None
 
 
 def publish(
@@ -404,11 +414,11 @@ def publish(
             verify(staging)
         except BaseException:
             if files.exists(staging):
-                files.trash(staging)
+                trash_or_keep(files, staging, log)
             raise
         if after:
             after("staged")
-        trashed = swap(lease, staging, after=after)
+        trashed = swap(lease, staging, after=after, log=log)
         if hand_over_to_run:
             lease.hand_over(hand_over_to_run)
         return trashed
