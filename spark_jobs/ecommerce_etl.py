@@ -211,6 +211,8 @@ def run(args: argparse.Namespace) -> int:
     files_api = storage.HadoopFiles(hadoop)
     run_id = os.environ.get(AIRFLOW_RUN_ID_VARIABLE, "")  # set by Airflow for the task's process
     record = storage.job_lease_record(hadoop, handover.new_writer_id(run_id or "job"), run_id)
+    if not files_api.exists(handover.split(args.input)[0]):  # no lease file in a made-up folder
+        raise storage.InputError(args.input, "input folder does not exist")
     with handover.acquire(  # adopts the raw partition its run's upload handed over
         files_api,
         args.input,

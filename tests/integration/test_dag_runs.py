@@ -7,6 +7,7 @@ import pytest
 from include.ecommerce.partitions import Partition
 from include.ecommerce.validation import read_partition
 from spark_jobs.contract import CORE_TABLES
+from spark_jobs.handover import MANIFEST_NAME
 from tests.integration.airflow_cli import isolated_airflow_home, run_airflow
 from tests.unit.test_report import EXPECTED_SAMPLE_REPORT_WITH_QUALITY
 
@@ -60,7 +61,11 @@ def test_sample_day_report_is_stored_in_hdfs_and_locally(first_run, hdfs, report
 
 
 def test_every_stage_left_its_partition(first_run, hdfs):
-    assert hdfs.client.list(SAMPLE_DAY.raw_partition) == ["ecommerce_logs.csv"]
+    assert hdfs.client.list(SAMPLE_DAY.raw_partition) == [MANIFEST_NAME, "ecommerce_logs.csv"]
+    # The upload handed the raw day over to its run's job, which adopted and released it.
+    for partition in (SAMPLE_DAY.raw_partition, SAMPLE_DAY.processed_partition):
+        parent, day = partition.rsplit("/", 1)
+        assert not [n for n in hdfs.client.list(parent) if n.startswith("_") and f"-{day}" in n]
     published = set(hdfs.client.list(SAMPLE_DAY.processed_partition))
     assert {table.name for table in CORE_TABLES} | {"_SUCCESS"} <= published
     assert hdfs.client.status(SAMPLE_DAY.processed_partition)["owner"] == hdfs.user
