@@ -189,14 +189,14 @@ def run(args: argparse.Namespace) -> int:
     summary, aggregates, rejected = measure(spark, read_raw(spark, files), args)
     published = summary[contract.QUALITY_PUBLISHED]
     tables = {contract.REJECTED.name: rejected}
-    if published:
-        builders = transforms.CORE_TRANSFORMS | transforms.EXTRA_TRANSFORMS
-        tables |= {name: build(aggregates) for name, build in builders.items()}
+    if published:  # the core and extra tables, each built by its declared builder
+        tables |= {table.name: table.load_builder()(aggregates) for table in contract.BUILT_TABLES}
     tables[contract.QUALITY.name] = spark.createDataFrame([summary], contract.QUALITY.ddl)
 
     def write_partition(staging_uri: str) -> None:
         def write(name: str) -> None:
-            writer = transforms.for_writing(tables[name], name).write.mode("errorifexists")
+            frame = transforms.for_writing(tables[name], contract.TABLES[name])
+            writer = frame.write.mode("errorifexists")
             writer.parquet(f"{staging_uri}/{name}")
 
         # Concurrent Spark jobs: most tables are small, and one at a time their single-task

@@ -435,7 +435,7 @@ def user_behavior(aggregates: Aggregates) -> DataFrame:
     return conform(aggregates.users, contract.USER_BEHAVIOR)
 
 
-# --- The extra analyses (contract.EXTRA_TABLES) ---------------------------------------------------
+# --- The extra analyses (contract.EXTRA) -------------------------------------------------------
 
 
 def product_conversion(aggregates: Aggregates) -> DataFrame:
@@ -486,38 +486,9 @@ def session_stats(aggregates: Aggregates) -> DataFrame:
     return conform(stats, contract.SESSION_STATS)
 
 
-CORE_TRANSFORMS = {
-    contract.CATEGORY_STATS.name: category_stats,
-    contract.HOURLY_ACTIVITY.name: hourly_activity,
-    contract.FUNNEL.name: funnel,
-    contract.USER_BEHAVIOR.name: user_behavior,
-}
-"""Table name -> the function that builds it from the ``Aggregates``."""
-
-EXTRA_TRANSFORMS = {
-    contract.PRODUCT_CONVERSION.name: product_conversion,
-    contract.HOURLY_REVENUE.name: hourly_revenue,
-    contract.SESSION_STATS.name: session_stats,
-}
-"""The extra analyses: built like the four, published with them (never over the threshold)."""
-
-
-WRITE_ORDER: dict[str, tuple[str, ...]] = {
-    contract.CATEGORY_STATS.name: ("category",),
-    contract.HOURLY_ACTIVITY.name: ("hour",),
-    contract.FUNNEL.name: (),  # already in stage order, in one partition
-    contract.USER_BEHAVIOR.name: ("user_id",),
-    contract.PRODUCT_CONVERSION.name: ("product_id", "category"),
-    contract.HOURLY_REVENUE.name: ("hour",),
-    contract.SESSION_STATS.name: (),  # one row
-    contract.REJECTED.name: ("source_file", "raw_record"),
-    contract.QUALITY.name: (),
-}
-"""Rows of each table are written sorted by these columns: reruns give identical files."""
-
-
-def for_writing(frame: DataFrame, table_name: str) -> DataFrame:
-    """One partition (the tables are small), sorted by ``WRITE_ORDER``: one shuffle of the
-    table's own rows, no sampling pass like a global orderBy."""
-    keys = WRITE_ORDER[table_name]
+def for_writing(frame: DataFrame, table: contract.Table) -> DataFrame:
+    """One partition (the tables are small), sorted by the table's declared ``write_order``: one
+    shuffle of the table's own rows, no sampling pass like a global orderBy. Reruns give
+    identical files."""
+    keys = table.write_order
     return frame.repartition(1).sortWithinPartitions(*keys) if keys else frame.coalesce(1)

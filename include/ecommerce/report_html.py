@@ -38,6 +38,7 @@ from include.ecommerce.report import (
 )
 from include.ecommerce.settings import PROCESSED_ROOT, REPORTS_ROOT
 from include.ecommerce.trends import TrendPoint, partition_folder, read_trend, trend_point
+from spark_jobs import contract
 from spark_jobs.contract import CATEGORY_STATS, FUNNEL, HOURLY_ACTIVITY, USER_BEHAVIOR
 
 if TYPE_CHECKING:
@@ -50,14 +51,9 @@ log = logging.getLogger(__name__)
 
 HTML_REPORT_FILE_NAME = "report.html"
 
-PRODUCT_CONVERSION = "product_conversion"
-HOURLY_REVENUE = "hourly_revenue"
-SESSION_STATS = "session_stats"
-EXTRA_TABLE_TITLES: dict[str, str] = {
-    PRODUCT_CONVERSION: "Product Conversion (view → add to cart → purchase)",
-    HOURLY_REVENUE: "Revenue by Hour",
-    SESSION_STATS: "Sessions",
-}
+PRODUCT_CONVERSION = contract.PRODUCT_CONVERSION.name
+HOURLY_REVENUE = contract.HOURLY_REVENUE.name
+EXTRA_TABLE_TITLES: dict[str, str] = {table.name: table.title for table in contract.EXTRA_TABLES}
 """Optional tables of the processed partition that the HTML report shows, in this order."""
 MAX_EXTRA_ROWS = 50
 """A real day has thousands of products: the report shows the first rows and says so."""
@@ -554,17 +550,6 @@ def render_html_report(
 # --- Publishing (HDFS and local copy) ------------------------------------------------------------
 
 
-def read_extra_tables(client: Client, processed_partition: str) -> dict[str, pa.Table]:
-    """The optional report tables this partition has (older days may have none)."""
-    from include.ecommerce.validation import read_table
-
-    return {
-        name: read_table(client, f"{processed_partition}/{name}")
-        for name in EXTRA_TABLE_TITLES
-        if client.status(f"{processed_partition}/{name}", strict=False) is not None
-    }
-
-
 def publish_html_report(
     client: Client,
     partition: Partition,
@@ -581,6 +566,8 @@ def publish_html_report(
     The roots default to the pipeline's (then the folders are ``partition.processed_partition``
     and ``partition.report_partition``); tests pass scratch roots.
     """
+    from include.ecommerce.extra_validation import read_extra_tables
+
     processed_partition = partition_folder(processed_root, partition)
     report_partition = partition_folder(reports_root, partition)
     page = render_html_report(
