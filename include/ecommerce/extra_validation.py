@@ -10,7 +10,7 @@ partition without any has no extra problem. Pure functions over Arrow tables, li
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -27,6 +27,7 @@ from spark_jobs.contract import (
     PRODUCT_CONVERSION,
     SESSION_STATS,
     USER_BEHAVIOR,
+    Table,
 )
 
 if TYPE_CHECKING:
@@ -36,11 +37,13 @@ RATE_TOLERANCE = 1e-9
 """Relative tolerance when a DOUBLE (a mean) is compared with an exact count."""
 
 
-def read_extra_tables(client: Client, processed_partition: str) -> dict[str, pa.Table]:
-    """The extra tables the partition has (none for days published before they existed)."""
+def read_extra_tables(
+    client: Client, processed_partition: str, tables: Iterable[Table] = EXTRA_TABLES
+) -> dict[str, pa.Table]:
+    """The optional tables the partition has (none for days published before they existed)."""
     return {
         table.name: read_table(client, f"{processed_partition}/{table.name}")
-        for table in EXTRA_TABLES
+        for table in tables
         if client.status(f"{processed_partition}/{table.name}", strict=False) is not None
     }
 
