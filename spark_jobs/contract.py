@@ -269,7 +269,7 @@ def declare(
     return table
 
 
-_BUILDERS = "spark_jobs.transforms"
+_BUILDERS = "spark_jobs.transforms.tables"
 _BOTH_REPORTS = (REPORT_TEXT, REPORT_HTML)
 
 CATEGORY_STATS = declare(
@@ -389,7 +389,7 @@ REJECTED = declare(
     ("reason", "STRING"),
     kind=EVIDENCE,
     title="Rejected rows",
-    builder=None,  # transforms.rejected_rows, from the validated rows
+    builder=None,  # transforms.tables.rejected_rows, from the validated rows
     write_order=("source_file", "raw_record"),
 )
 QUALITY = declare(

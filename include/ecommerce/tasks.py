@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from include.ecommerce import settings
 from include.ecommerce.partitions import (
@@ -38,7 +38,7 @@ def partition_of(context: Context) -> Partition:
     return Partition(resolve_partition_date(dag_run.logical_date, requested))
 
 
-def _fail(message: str) -> None:
+def _fail(message: str) -> NoReturn:
     """Fail the task at once, no retries: retrying cannot fix a wrong input or setting."""
     from airflow.sdk.exceptions import AirflowFailException
 
@@ -50,7 +50,6 @@ def _partition_or_fail(context: Context) -> Partition:
         return partition_of(context)
     except PartitionDateError as error:
         _fail(str(error))
-        raise  # unreachable; keeps type checkers happy
 
 
 def _webhdfs_client():
