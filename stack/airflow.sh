@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The local Airflow 3 for the UI, triggers and backfills: api-server (UI, REST and the
 # Execution API that tasks talk to), scheduler and dag-processor, each its own process with
-# its own PID file (`airflow standalone` would orphan its children on stop). SQLite metadata
-# and LocalExecutor, sized for two cores in stack/env.sh.
+# its own PID file (`airflow standalone` would orphan its children on stop). Metadata in the
+# local PostgreSQL (stack/postgres.sh, `make airflow-db`), LocalExecutor sized for two cores in
+# stack/env.sh.
 #   stack/airflow.sh start|stop|status|password
 set -euo pipefail
 # shellcheck source=stack/env.sh
@@ -47,6 +48,7 @@ PY
 
 start() {
   check_execution_api_url
+  require_metadata_db
   mkdir -p "$PID_DIR" "$LOG_DIR" "$AIRFLOW_HOME"
   airflow db migrate > "$LOG_DIR/airflow-db-migrate.log" 2>&1 \
     || die "airflow db migrate failed, see $LOG_DIR/airflow-db-migrate.log"
