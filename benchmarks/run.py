@@ -19,6 +19,7 @@ rendered from that file.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -31,7 +32,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -468,19 +469,17 @@ def _pipeline_env(stack: Stack, rows: int, reports_dir: Path) -> dict[str, str]:
     }
 
 
-def bench_airflow_home(folder: Path) -> Path:
-    """A fresh, migrated AIRFLOW_HOME for the bench's ``airflow dags test`` runs: never the
-    developer's metadata (tests.integration.airflow_cli, as the DAG-run tests do it)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    return Path(isolated_airflow_home(folder)["AIRFLOW_HOME"])
-
-
 def dags_test(
-    stack: Stack, day: dt.date, rows: int, reports_dir: Path, log_path: Path, airflow_home: Path
+    stack: Stack,
+    day: dt.date,
+    rows: int,
+    reports_dir: Path,
+    log_path: Path,
+    airflow_home: Mapping[str, str],
 ) -> dict:
-    env = (
-        stack.env() | {"AIRFLOW_HOME": str(airflow_home)} | _pipeline_env(stack, rows, reports_dir)
-    )
+    """``airflow dags test`` of one day; ``airflow_home`` is the environment of a fresh, migrated
+    AIRFLOW_HOME with its own database (``isolated_airflow_home``): never the developer's."""
+    env = stack.env() | dict(airflow_home) | _pipeline_env(stack, rows, reports_dir)
     stack.wait_for_datanode()
     m = run_measured(
         ["airflow", "dags", "test", DAG_ID, day.isoformat()],
@@ -700,7 +699,7 @@ def bench_backfill(
     reports_dir: Path,
     logs: Path,
     out_root: str,
-    airflow_home: Path,
+    airflow_home: Mapping[str, str],
 ) -> dict:
     """The same days run alone, one after the other (``airflow dags test`` each), then all of
     them as one real backfill, then bare submits of each day for reference. Their pipeline
@@ -744,8 +743,11 @@ def bench_orchestration(
     out_root = f"{HDFS_BENCH_ROOT}/{run_id}/orchestration"
     days_used: list[dt.date] = []
     result: dict = {"single": None, "backfill": None}
+    exits = contextlib.ExitStack()
     try:
-        home = bench_airflow_home(logs / "dags-test-airflow-home")
+        home_folder = logs / "dags-test-airflow-home"
+        home_folder.mkdir(parents=True, exist_ok=True)
+        home = exits.enter_context(isolated_airflow_home(home_folder))
         generated_day(BENCH_DATE, single_rows)
         days_used.append(BENCH_DATE)
         log(f"orchestration: airflow dags test {DAG_ID} {BENCH_DATE} ({single_rows:,} rows)")
@@ -768,6 +770,7 @@ def bench_orchestration(
                 stack, days, backfill_rows, reports_dir, logs, f"{out_root}/days", home
             )
     finally:
+        exits.close()
         cleanup_pipeline_partitions(stack, days_used)
         stack.client().delete(out_root, recursive=True)
         shutil.rmtree(reports_dir, ignore_errors=True)
