@@ -22,7 +22,7 @@ import pytest
 import yaml
 
 from include.ecommerce import settings
-from include.ecommerce.partitions import Partition
+from include.ecommerce.partitions import Partition, hdfs_uri
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
@@ -377,14 +377,9 @@ def test_etl_submits_the_job_cli_against_the_compose_cluster() -> None:
         driver_host="10.0.0.5",
         py_files="/tmp/spark_jobs.zip",
     )
-    assert argv[:5] == [
-        "spark-submit",
-        "--master",
-        "spark://spark-master:7077",
-        "--deploy-mode",
-        "client",
-    ]
-    job = argv.index("spark_jobs/ecommerce_etl.py")
+    assert argv[:3] == ["spark-submit", "--master", "spark://spark-master:7077"]
+    assert argv[argv.index("--deploy-mode") + 1] == "client"
+    job = argv.index(str(settings.SPARK_JOB_PATH))
     assert argv[job + 1 :] == [
         "--date",
         "2026-02-14",
@@ -392,6 +387,8 @@ def test_etl_submits_the_job_cli_against_the_compose_cluster() -> None:
         "hdfs://namenode:8020/user/data/raw/ecommerce/2026/02/14",
         "--output",
         "hdfs://namenode:8020/user/data/processed/ecommerce/2026/02/14",
+        "--max-reject-ratio",
+        str(settings.DEFAULT_MAX_REJECT_RATIO),
     ]
     assert "spark.driver.host=10.0.0.5" in argv
     assert argv[argv.index("--py-files") + 1] == "/tmp/spark_jobs.zip"
@@ -403,6 +400,103 @@ def test_etl_packages_spark_jobs_for_the_executors(tmp_path: Path) -> None:
     archive = _load_script("etl_submit.py").package_spark_jobs(tmp_path)
     names = zipfile.ZipFile(archive).namelist()
     assert "spark_jobs/__init__.py" in names and "spark_jobs/contract.py" in names
+
+
+# --- One spark-submit builder: the DAG, the benchmark and the one-shot agree ----------------------
+
+DAGS_FOLDER = ROOT / "dags"
+SAMPLE_DAY = Partition.parse("2026-02-14")
+
+
+class _UploadXCom:
+    """What upload_raw_logs pushes for a day (its keys: include/ecommerce/tasks.py), served to
+    the spark_etl task's XCom references when Airflow renders its templates."""
+
+    def __init__(self, values: dict[str, str]) -> None:
+        self.values = values
+
+    def xcom_pull(self, *, task_ids: str, key: str, **_: object) -> str:
+        assert task_ids == "upload_raw_logs", task_ids
+        return self.values[key]
+
+
+def _dag_spark_submit_argv(
+    partition: Partition, filesystem: str, connection: str, monkeypatch: pytest.MonkeyPatch
+) -> list[str]:
+    """The command line the DAG's spark_etl task runs for ``partition``: the real DAG file, its
+    templates rendered by Airflow, the command written by the Spark provider's hook."""
+    from airflow.dag_processing.dagbag import DagBag
+
+    monkeypatch.setenv(f"AIRFLOW_CONN_{settings.SPARK_CONN_ID.upper()}", connection)
+    dag = DagBag(dag_folder=str(DAGS_FOLDER)).dags["ecommerce_daily"]
+    task = dag.get_task("spark_etl")
+    upload = _UploadXCom(
+        {
+            "partition_date": partition.iso,
+            "input_uri": hdfs_uri(filesystem, partition.raw_partition),
+            "output_uri": hdfs_uri(filesystem, partition.processed_partition),
+            "hdfs_user": "airflow",
+        }
+    )
+    task.render_template_fields({"ti": upload, "params": dag.params.dump()})
+    return task._get_hook()._build_spark_submit_command(task.application)
+
+
+def _without(argv: list[str], option: str, value: str) -> list[str]:
+    """``argv`` less one ``option value`` pair, which must be there."""
+    pairs = [i for i in range(len(argv) - 1) if argv[i : i + 2] == [option, value]]
+    assert len(pairs) == 1, f"{option} {value} not once in {argv}"
+    return argv[: pairs[0]] + argv[pairs[0] + 2 :]
+
+
+def test_the_dag_and_the_one_shot_submit_the_same_command_line(
+    services: dict[str, dict], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On the compose cluster, the one-shot runs the DAG's spark-submit plus only what a
+    container started by `docker compose run` needs (its driver address, the zipped job)."""
+    scheduler = _environment(services["airflow-scheduler"])
+    filesystem = scheduler["AIRFLOW_VAR_ECOMMERCE_HDFS_URI"]
+    dag_argv = _dag_spark_submit_argv(
+        SAMPLE_DAY, filesystem, scheduler["AIRFLOW_CONN_SPARK_DEFAULT"], monkeypatch
+    )
+    etl_submit = _load_script("etl_submit.py")
+    etl = _environment(services["etl"])
+    one_shot = etl_submit.spark_submit_argv(
+        SAMPLE_DAY,
+        hdfs_filesystem_uri=etl["ECOMMERCE_HDFS_URI"],
+        spark_master=etl["SPARK_MASTER_URL"],
+        driver_host="10.0.0.5",
+        py_files="/tmp/spark_jobs.zip",
+    )
+    for key, value in settings.SPARK_JOB_CONF.items():
+        assert f"{key}={value}" in dag_argv and f"{key}={value}" in one_shot, key
+    stripped = _without(one_shot, "--py-files", "/tmp/spark_jobs.zip")
+    for key, value in etl_submit.one_shot_conf("10.0.0.5").items():
+        stripped = _without(stripped, "--conf", f"{key}={value}")
+    assert stripped == dag_argv
+
+
+def test_the_dag_and_the_benchmark_submit_the_same_command_line(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """On the local stack (spark_default = local[*]), the benchmark's bare submit is the DAG's."""
+    from benchmarks import run
+
+    stack = run.Stack(
+        hdfs_uri=settings.DEFAULT_HDFS_URI, webhdfs_url="http://127.0.0.1:9870", user="airflow"
+    )
+    dag_argv = _dag_spark_submit_argv(
+        SAMPLE_DAY, stack.hdfs_uri, '{"conn_type": "spark", "host": "local[*]"}', monkeypatch
+    )
+    bench_argv = run.bare_submit_command(
+        stack, SAMPLE_DAY.partition_date, SAMPLE_DAY.processed_partition
+    )
+    assert bench_argv == dag_argv
+    for key, value in settings.SPARK_JOB_CONF.items():
+        assert f"{key}={value}" in bench_argv, key
+    # Every engine of the benchmark gets the job's driver settings too.
+    naive = run.spark_submit(ROOT / "benchmarks" / "naive_job.py")
+    assert naive[:-1] == run.spark_submit_options()
 
 
 # --- Images: the locked dependencies and one Python/Spark pair ------------------------------------
