@@ -12,8 +12,10 @@ import importlib.util
 import itertools
 import json
 import re
+import shlex
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 from types import ModuleType
 from urllib.parse import urlsplit
@@ -33,6 +35,7 @@ ENV_EXAMPLE = ROOT / ".env.example"
 LOCK = ROOT / "requirements.lock"
 
 NETWORK = "data-engineering-network"
+BUILT_AIRFLOW_IMAGE = "ecommerce-airflow:3.3.2-python3.12"
 AIRFLOW_SERVICES = (
     "airflow-init",
     "airflow-apiserver",
@@ -104,8 +107,12 @@ def _published_ports(service: dict) -> dict[int, int]:
 
 
 def _listening_ports(service: dict) -> set[int]:
-    """Container ports a service is known to listen on: published ones and its --port flags."""
+    """Container ports a service is known to listen on: published ones, its --port flags and
+    the ports of its Hadoop ``*-address``/``*.address`` settings."""
     ports = set(_published_ports(service).values())
+    for key, value in _environment(service).items():
+        if re.search(r"[.-]address$", key) and re.search(r":\d+$", value):
+            ports.add(int(value.rsplit(":", 1)[1]))
     command = service.get("command", [])
     for flag, value in itertools.pairwise(command):
         if flag in {"--port", "--webui-port"}:
@@ -200,12 +207,71 @@ def test_the_cluster_is_one_profile_and_airflow_does_not_depend_on_it(
 
 
 def test_host_ports(services: dict[str, dict]) -> None:
-    assert _published_ports(services["namenode"]) == {9870: 9870, 8020: 8020}
+    assert _published_ports(services["namenode"]) == {9870: 9870}
     assert _published_ports(services["datanode"]) == {9864: 9864}
-    assert _published_ports(services["spark-master"]) == {7077: 7077, 8081: 8081}
+    assert _published_ports(services["spark-master"]) == {8081: 8081}
     assert _published_ports(services["airflow-apiserver"]) == {8080: 8080}
     hosts = [port for service in services.values() for port in _published_ports(service)]
     assert len(hosts) == len(set(hosts)), f"a host port is published twice: {sorted(hosts)}"
+
+
+BIND_ADDRESS_DEFAULT = "${BIND_ADDRESS:-127.0.0.1}"
+UNUSABLE_FROM_THE_HOST = {
+    8020: "NameNode RPC: it hands out DataNode addresses the host cannot resolve",
+    9866: "DataNode data transfer (hdfs:// block I/O)",
+    9867: "DataNode IPC",
+    7077: "Spark master: a host driver reaches neither HDFS nor is reached by the executors",
+}
+
+
+def test_every_published_port_binds_the_address_of_env(services: dict[str, dict]) -> None:
+    """Docker publishes on every host interface unless told otherwise, past the host firewall."""
+    published = 0
+    for name, service in services.items():
+        for entry in service.get("ports", []):
+            assert isinstance(entry, str), f"{name}: use the short HOST_IP:HOST:CONTAINER form"
+            parts = re.fullmatch(r"(\$\{[^}]*\}|[^:]*):(\d+):(\d+)", entry)
+            assert parts, f"{name}: {entry!r} binds no address (all host interfaces)"
+            address, host, container = parts.groups()
+            assert address == BIND_ADDRESS_DEFAULT, f"{name}: {entry!r} binds {address!r}"
+            assert int(host) not in UNUSABLE_FROM_THE_HOST, (
+                f"{name} publishes {host}: {UNUSABLE_FROM_THE_HOST[int(host)]}"
+            )
+            assert int(container) not in UNUSABLE_FROM_THE_HOST, f"{name}: {entry}"
+            published += 1
+    assert published >= 4
+    assert re.search(r"^# BIND_ADDRESS=127\.0\.0\.1\b", ENV_EXAMPLE.read_text(), re.MULTILINE)
+
+
+def test_every_airflow_service_shares_the_api_and_jwt_secrets_of_env(
+    services: dict[str, dict],
+) -> None:
+    """The api-server signs log requests to the scheduler's log server with [api] secret_key,
+    and checks the task tokens the scheduler signs with the JWT secret: one value each, from
+    .env, in every Airflow service (a random key per container breaks served logs)."""
+    expected = {
+        "AIRFLOW__API__SECRET_KEY": "${AIRFLOW_API_SECRET_KEY:?set AIRFLOW_API_SECRET_KEY in .env}",
+        "AIRFLOW__API_AUTH__JWT_SECRET": "${AIRFLOW_JWT_SECRET:?set AIRFLOW_JWT_SECRET in .env}",
+    }
+    airflow_services = [
+        name
+        for name, service in services.items()
+        if service.get("image") == BUILT_AIRFLOW_IMAGE and name != "etl"
+    ]
+    assert set(airflow_services) == set(AIRFLOW_SERVICES)
+    for name in airflow_services:
+        env = _environment(services[name])
+        for key, value in expected.items():
+            assert env.get(key) == value, f"{name}: {key}={env.get(key)!r}"
+    example = dict(re.findall(r"^([A-Z][A-Z0-9_]*)=(.*)$", ENV_EXAMPLE.read_text(), re.MULTILINE))
+    assert example.get("AIRFLOW_API_SECRET_KEY") == ""
+    assert example.get("AIRFLOW_JWT_SECRET") == ""
+
+
+def test_hdfs_keeps_deleted_files_in_the_trash(services: dict[str, dict]) -> None:
+    for name in ("namenode", "datanode", "hdfs-init"):
+        interval = _environment(services[name]).get("CORE-SITE.XML_fs.trash.interval")
+        assert interval and int(interval) > 0, f"{name}: fs.trash.interval={interval!r}"
 
 
 # --- Names, ports and the DAG's connections agree ---------------------------------------------
@@ -218,7 +284,7 @@ def test_airflow_services_share_one_configuration(services: dict[str, dict]) -> 
         for key in ("AIRFLOW_CONN_SPARK_DEFAULT", "AIRFLOW_CONN_WEBHDFS_DEFAULT"):
             assert env[key] == reference[key], f"{name}: {key} differs"
         assert env["AIRFLOW__CORE__EXECUTOR"] == "LocalExecutor"
-        assert services[name]["image"] == "ecommerce-airflow:3.3.2-python3.12"
+        assert services[name]["image"] == BUILT_AIRFLOW_IMAGE
 
 
 def test_variable_and_connection_names_are_the_ones_the_dag_reads(
@@ -523,6 +589,33 @@ def test_airflow_dockerfile_installs_the_lock_and_copies_the_project() -> None:
     assert "PYTHONPATH=/opt/airflow/project" in text
 
 
+VENV_PYTHON_CHECK = re.compile(r"(/opt/venv/bin/python -c '[^']*') \"\$\{PYTHON_MINOR\}\"")
+
+
+@pytest.mark.parametrize("image", sorted(BUILT_IMAGES))
+def test_dockerfile_takes_the_base_images_python3_and_checks_its_version(image: str) -> None:
+    """No guessed interpreter path (apache/airflow keeps Python under /usr/python/ since 3.0.6
+    and links only python3, pip3... into /usr/local/bin): the venv comes from the image's own
+    python3, and the build stops when its minor is not the one this project pairs with Spark."""
+    facts = BUILT_IMAGES[image]
+    text = (ROOT / facts["dockerfile"]).read_text()
+    venv = re.findall(r"uv venv --python (\"[^\"]*\"|\S+)", text)
+    assert venv == ['"$(command -v python3)"'], f"{facts['dockerfile']}: uv venv --python {venv}"
+    assert not re.search(r"/usr/(local/)?(bin/)?python3\.\d+", text), (
+        "a hard-coded interpreter path"
+    )
+    assert re.search(rf"^ARG PYTHON_MINOR={re.escape(facts['python'])}$", text, re.MULTILINE)
+    check = VENV_PYTHON_CHECK.search(text)
+    assert check, f"{facts['dockerfile']}: the venv's Python minor is not checked"
+    # The build's own check, run here with this interpreter: it passes on a match, fails otherwise.
+    command = check.group(1).replace("/opt/venv/bin/python", shlex.quote(sys.executable), 1)
+    running = "{}.{}".format(*sys.version_info[:2])
+    ok = subprocess.run(["bash", "-c", f"{command} {running}"], capture_output=True, text=True)
+    assert ok.returncode == 0, ok.stderr
+    wrong = subprocess.run(["bash", "-c", f"{command} 2.7"], capture_output=True, text=True)
+    assert wrong.returncode != 0 and "not PYTHON_MINOR=2.7" in wrong.stderr
+
+
 def test_spark_dockerfile_takes_spark_from_the_lock() -> None:
     text = SPARK_DOCKERFILE.read_text()
     assert re.search(r"grep -E '\^\(pyspark\|py4j\|", text), "pyspark and py4j come from the lock"
@@ -600,7 +693,12 @@ def test_env_example_lists_every_variable_the_compose_file_needs(compose: dict) 
 
 def test_required_secrets_have_no_usable_value_in_the_example(compose: dict) -> None:
     required = {match.group(1) for match in _compose_variables(compose) if match.group(2) == ":?"}
-    assert required >= {"POSTGRES_PASSWORD", "AIRFLOW_FERNET_KEY", "AIRFLOW_JWT_SECRET"}
+    assert required >= {
+        "POSTGRES_PASSWORD",
+        "AIRFLOW_FERNET_KEY",
+        "AIRFLOW_JWT_SECRET",
+        "AIRFLOW_API_SECRET_KEY",
+    }
     values = dict(re.findall(r"^([A-Z][A-Z0-9_]*)=(.*)$", ENV_EXAMPLE.read_text(), re.MULTILINE))
     for name in required:
         assert values.get(name) == "", f"{name}: leave it empty in .env.example (a placeholder)"
@@ -626,7 +724,7 @@ def test_docker_compose_config_accepts_the_file(tmp_path: Path) -> None:
     env_file = tmp_path / ".env"
     env_file.write_text(
         "COMPOSE_PROFILES=cluster,etl\nPOSTGRES_PASSWORD=x\nAIRFLOW_FERNET_KEY=x\n"
-        "AIRFLOW_JWT_SECRET=x\nAIRFLOW_ADMIN_PASSWORD=x\n"
+        "AIRFLOW_JWT_SECRET=x\nAIRFLOW_API_SECRET_KEY=x\nAIRFLOW_ADMIN_PASSWORD=x\n"
     )
     for files in (
         ["-f", str(COMPOSE_FILE)],
