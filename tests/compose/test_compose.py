@@ -8,6 +8,7 @@ told to set. `docker compose config` runs too when a compose CLI is there.
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib.util
 import itertools
 import json
@@ -25,6 +26,7 @@ import yaml
 
 from include.ecommerce import settings
 from include.ecommerce.partitions import Partition, hdfs_uri
+from spark_jobs.contract import RAW_FILE_GLOBS
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
@@ -563,6 +565,71 @@ def test_the_dag_and_the_benchmark_submit_the_same_command_line(
     # Every engine of the benchmark gets the job's driver settings too.
     naive = run.spark_submit(ROOT / "benchmarks" / "naive_job.py")
     assert naive[:-1] == run.spark_submit_options()
+
+
+# --- docs/docker.md: the commands it gives work on the landing data we ship -----------------------
+
+DOCKER_DOC = ROOT / "docs" / "docker.md"
+ISO_DAY = r"(\d{4}-\d{2}-\d{2})"
+
+
+def _doc_commands() -> list[str]:
+    """The shell commands of docs/docker.md's bash blocks, continuation lines joined."""
+    blocks = re.findall(r"```bash\n(.*?)```", DOCKER_DOC.read_text(), flags=re.DOTALL)
+    return [
+        line.strip()
+        for block in blocks
+        for line in block.replace("\\\n", " ").splitlines()
+        if line.strip() and not line.strip().startswith("#")
+    ]
+
+
+def _days_asked_for(command: str, default_partition_date: str) -> list[dt.date]:
+    """The partition days a documented command makes the pipeline process."""
+    days: list[dt.date] = []
+    backfill = re.search(rf"--from-date {ISO_DAY}\b.*--to-date {ISO_DAY}\b", command)
+    if "backfill create" in command:
+        assert backfill, f"a backfill without literal dates: {command}"
+        first, last = (dt.date.fromisoformat(day) for day in backfill.groups())
+        days += [first + dt.timedelta(n) for n in range((last - first).days + 1)]
+    for pattern in (
+        rf"--logical-date {ISO_DAY}",
+        rf'"logical_date": "{ISO_DAY}',
+        rf"PARTITION_DATE={ISO_DAY}",
+    ):
+        days += [dt.date.fromisoformat(day) for day in re.findall(pattern, command)]
+    if re.search(r"run --rm etl\b", command) and "PARTITION_DATE=" not in command:
+        days.append(dt.date.fromisoformat(default_partition_date))
+    return days
+
+
+def _has_landing_files(day: dt.date) -> bool:
+    folder = Partition(day).local_folder(settings.DEFAULT_LANDING_DIR)
+    return any(path.is_file() for glob in RAW_FILE_GLOBS for path in folder.glob(glob))
+
+
+def test_docs_commands_only_ask_for_days_with_landing_data(services: dict[str, dict]) -> None:
+    default = re.fullmatch(
+        rf"\$\{{PARTITION_DATE:-{ISO_DAY}\}}", _environment(services["etl"])["PARTITION_DATE"]
+    )
+    assert default, "the etl one-shot's default day"
+    asked = {command: _days_asked_for(command, default.group(1)) for command in _doc_commands()}
+    assert sum(map(len, asked.values())) >= 8, f"found too few dated commands: {asked}"
+    assert any("backfill create" in command for command in asked), "no backfill command found"
+    for command, days in asked.items():
+        missing = [day.isoformat() for day in days if not _has_landing_files(day)]
+        assert not missing, f"docs/docker.md: `{command}` asks for {missing}: no landing files"
+
+
+def test_docs_list_exited_one_shots_and_warn_about_the_first_scheduled_run() -> None:
+    commands = _doc_commands()
+    ps = [command for command in commands if re.match(r"docker compose ps\b", command)]
+    assert ps and all(re.match(r"docker compose ps -a\b", command) for command in ps), (
+        f"`docker compose ps` hides exited one-shots (hdfs-init, airflow-init): {ps}"
+    )
+    text = " ".join(DOCKER_DOC.read_text().split())
+    assert "Unpausing also starts a run for yesterday" in text
+    assert "What has been checked, and what only an engine can check" in text
 
 
 # --- Images: the locked dependencies and one Python/Spark pair ------------------------------------
