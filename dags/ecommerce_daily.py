@@ -33,6 +33,7 @@ from airflow.sdk import DAG, Asset, CronDataIntervalTimetable, Param, task
 
 from include.ecommerce import settings, tasks
 from include.ecommerce.etl_operator import EtlJobOperator
+from include.ecommerce.spark_submit import etl_submission
 
 DAG_ID = "ecommerce_daily"
 
@@ -83,21 +84,13 @@ with DAG(
     spark_etl = EtlJobOperator(
         task_id="spark_etl",
         conn_id=settings.SPARK_CONN_ID,
-        application=str(settings.SPARK_JOB_PATH),
-        name="ecommerce_etl",
-        application_args=[
-            "--date",
+        **etl_submission(
             upload_raw_logs["partition_date"],
-            "--input",
             upload_raw_logs["input_uri"],
-            "--output",
             upload_raw_logs["output_uri"],
-            "--max-reject-ratio",
             "{{ params.max_reject_ratio }}",
-        ],
+        ).operator_kwargs(),
         env_vars={"HADOOP_USER_NAME": upload_raw_logs["hdfs_user"]},
-        driver_memory=settings.SPARK_DRIVER_MEMORY,
-        conf=settings.SPARK_JOB_CONF,
         execution_timeout=timedelta(hours=2),
     )
 

@@ -84,6 +84,12 @@ export AIRFLOW__CORE__MAX_ACTIVE_TASKS_PER_DAG="${AIRFLOW__CORE__MAX_ACTIVE_TASK
 export AIRFLOW__SCHEDULER__MIN_FILE_PROCESS_INTERVAL="${AIRFLOW__SCHEDULER__MIN_FILE_PROCESS_INTERVAL:-5}"
 export AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL="${AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL:-10}"
 export AIRFLOW__API__PORT="$AIRFLOW_API_PORT"
+# Loopback only, like HDFS and Spark: the api-server, and the task log server, which
+# stack/airflow.sh runs on this address (stack/airflow_log_server.py); tasks record it as their
+# hostname, so the api-server fetches their logs there.
+export AIRFLOW__API__HOST="${AIRFLOW__API__HOST:-127.0.0.1}"
+export AIRFLOW_LOG_SERVER_HOST="${AIRFLOW_LOG_SERVER_HOST:-127.0.0.1}"
+export AIRFLOW__CORE__HOSTNAME_CALLABLE="${AIRFLOW__CORE__HOSTNAME_CALLABLE:-stack.airflow_log_server.log_server_host}"
 export AIRFLOW__CORE__EXECUTION_API_SERVER_URL="${AIRFLOW__CORE__EXECUTION_API_SERVER_URL:-http://127.0.0.1:$AIRFLOW_API_PORT/execution/}"
 export AIRFLOW__API__BASE_URL="${AIRFLOW__API__BASE_URL:-http://127.0.0.1:$AIRFLOW_API_PORT}"
 # (A JSON default cannot sit inside ${VAR:-...}: its first '}' would end the expansion.)

@@ -34,7 +34,7 @@ AIRFLOW_SH = PROJECT_ROOT / "stack" / "airflow.sh"
 RUN_SH = PROJECT_ROOT / "stack" / "run.sh"
 DAG_ID = "ecommerce_daily"
 FINISHED_RUN_STATES = frozenset({"success", "failed"})
-COMPONENTS = ("api-server", "scheduler", "dag-processor")
+COMPONENTS = ("api-server", "scheduler", "dag-processor", "log-server")
 
 # env.sh keeps these when inherited (pytest itself runs under stack/run.sh, i.e. for port 8080
 # and the developer's database): they must follow the test Airflow's port and database instead.
