@@ -816,9 +816,10 @@ def _delete_if_empty(client, path: str) -> None:
 
 def job_fingerprint() -> dict[str, str]:
     """sha256 of the job's files: the job may change while a run is going on."""
+    jobs = PROJECT_ROOT / "spark_jobs"
     return {
-        path.name: hashlib.sha256(path.read_bytes()).hexdigest()[:16]
-        for path in sorted((PROJECT_ROOT / "spark_jobs").glob("*.py"))
+        str(path.relative_to(jobs)): hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+        for path in sorted(jobs.rglob("*.py"))
     }
 
 
