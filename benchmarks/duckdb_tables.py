@@ -34,7 +34,7 @@ RAW_TYPES = {
 REVENUE = f"CASE WHEN event_type = '{contract.PURCHASE_EVENT}' THEN price * quantity ELSE 0 END"
 
 TABLE_SQL: dict[str, str] = {
-    "category_stats": f"""
+    contract.CATEGORY_STATS.name: f"""
         SELECT category,
                count(*)::BIGINT AS total_events,
                count(DISTINCT user_id)::BIGINT AS unique_users,
@@ -42,16 +42,16 @@ TABLE_SQL: dict[str, str] = {
                count(*) FILTER (WHERE event_type = '{contract.PURCHASE_EVENT}')::BIGINT
                    AS purchases
         FROM events GROUP BY category ORDER BY category""",
-    "hourly_activity": """
+    contract.HOURLY_ACTIVITY.name: """
         SELECT hour(event_time)::INTEGER AS hour,
                count(*)::BIGINT AS events,
                count(DISTINCT user_id)::BIGINT AS active_users
         FROM events GROUP BY 1 ORDER BY 1""",
-    "funnel": """
+    contract.FUNNEL.name: """
         SELECT s.event_type, count(e.event_type)::BIGINT AS count
         FROM stages s LEFT JOIN events e USING (event_type)
         GROUP BY s.event_type, s.stage_order ORDER BY s.stage_order""",
-    "user_behavior": f"""
+    contract.USER_BEHAVIOR.name: f"""
         SELECT user_id,
                count(*)::BIGINT AS total_events,
                count(DISTINCT session_id)::BIGINT AS sessions,
@@ -59,6 +59,8 @@ TABLE_SQL: dict[str, str] = {
                list_sort(list(DISTINCT category)) AS categories_viewed
         FROM events GROUP BY user_id ORDER BY user_id""",
 }
+"""One query per core table (``contract.CORE_TABLES``: what the benchmark compares); a unit
+test checks the keys against the declarations."""
 
 
 def input_files(folder: Path) -> list[str]:

@@ -60,84 +60,6 @@ def input_file_problem(name: str) -> str | None:
     return f"not an input file ({' or '.join(RAW_FILE_GLOBS)})"
 
 
-# --- Output tables ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Column:
-    name: str
-    type: str  # Spark SQL DDL type
-
-
-@dataclass(frozen=True)
-class Table:
-    name: str
-    columns: tuple[Column, ...]
-    description: str
-    core: bool = True
-    """One of the brief's four tables: always published, validated and reported."""
-
-    @property
-    def column_names(self) -> tuple[str, ...]:
-        return tuple(column.name for column in self.columns)
-
-    @property
-    def ddl(self) -> str:
-        """``name TYPE, ...``: usable as a Spark schema string."""
-        return ", ".join(f"{column.name} {column.type}" for column in self.columns)
-
-
-def _table(name: str, description: str, *columns: tuple[str, str], core: bool = True) -> Table:
-    return Table(name, tuple(Column(n, t) for n, t in columns), description, core)
-
-
-CATEGORY_STATS = _table(
-    "category_stats",
-    "Per category: all events, distinct users, purchase revenue, purchase events.",
-    ("category", "STRING"),
-    ("total_events", "BIGINT"),
-    ("unique_users", "BIGINT"),
-    ("total_revenue", MONEY_TYPE),
-    ("purchases", "BIGINT"),
-)
-HOURLY_ACTIVITY = _table(
-    "hourly_activity",
-    "Per hour of day (0-23) that has events: events and distinct users.",
-    ("hour", "INT"),
-    ("events", "BIGINT"),
-    ("active_users", "BIGINT"),
-)
-FUNNEL = _table(
-    "funnel",
-    "Events per funnel stage, every stage present (0 when it has none).",
-    ("event_type", "STRING"),
-    ("count", "BIGINT"),
-)
-USER_BEHAVIOR = _table(
-    "user_behavior",
-    "Per user: events, distinct sessions, purchase revenue, sorted distinct categories.",
-    ("user_id", "BIGINT"),
-    ("total_events", "BIGINT"),
-    ("sessions", "BIGINT"),
-    ("total_spent", MONEY_TYPE),
-    ("categories_viewed", "ARRAY<STRING>"),
-)
-
-CORE_TABLES: tuple[Table, ...] = (CATEGORY_STATS, HOURLY_ACTIVITY, FUNNEL, USER_BEHAVIOR)
-"""The brief's four tables, in report order."""
-
-TABLES: dict[str, Table] = {table.name: table for table in CORE_TABLES}
-"""Every table the job publishes, by name. Later tables register themselves here."""
-
-
-def register(table: Table) -> Table:
-    """Add a (non-core) table to ``TABLES``; returns it for assignment."""
-    if table.name in TABLES:
-        raise ValueError(f"table {table.name!r} is defined twice")
-    TABLES[table.name] = table
-    return table
-
-
 SUCCESS_MARKER = "_SUCCESS"
 """Written last into a processed partition, after every table is in place."""
 
@@ -146,14 +68,6 @@ SUCCESS_MARKER = "_SUCCESS"
 
 # Names beside a partition (staging, lease, aside, attempts): spark_jobs/handover.py.
 
-
-# --- The job's exit interface (read by the DAG's operator) ------------------------------------
-JOB_ERROR_PREFIX = "error: "
-"""The job's one-line verdict on stderr starts with this: ``error: <path>: <problem>``."""
-JOB_EXIT_INPUT_ERROR = 2
-"""A file-level input problem or bad arguments: retrying cannot help."""
-JOB_EXIT_TOO_MANY_REJECTS = 3
-"""Rejected rows above ``--max-reject-ratio``: the day is not published; retrying cannot help."""
 
 QUALITY_JSON = "quality.json"
 """The partition's data-quality summary as JSON (keys: the ``QUALITY_*`` names below)."""
@@ -241,89 +155,6 @@ QUALITY_FIELDS: tuple[str, ...] = (
 )
 """The keys of quality.json, in order; also the columns of the ``quality`` table."""
 
-REJECTED = register(
-    _table(
-        "rejected",
-        "Raw rows that failed validation: the record as read, its file and the reason.",
-        ("raw_record", "STRING"),
-        ("source_file", "STRING"),
-        ("reason", "STRING"),
-        core=False,
-    )
-)
-QUALITY = register(
-    _table(
-        "quality",
-        "One row: the partition's data-quality summary (the same values as quality.json).",
-        (QUALITY_PARTITION_DATE, "DATE"),
-        (QUALITY_ROWS_READ, "BIGINT"),
-        (QUALITY_ROWS_VALID, "BIGINT"),
-        (QUALITY_ROWS_REJECTED, "BIGINT"),
-        (QUALITY_REJECTED_BY_REASON, "MAP<STRING,BIGINT>"),
-        (QUALITY_DUPLICATES_DROPPED, "BIGINT"),
-        (QUALITY_REJECT_RATIO, "DOUBLE"),
-        (QUALITY_MAX_REJECT_RATIO, "DOUBLE"),
-        (QUALITY_PUBLISHED, "BOOLEAN"),
-        (QUALITY_PURCHASES_WITHOUT_PRIOR_EVENT, "BIGINT"),
-        (QUALITY_NEGATIVE_REVENUE, "BIGINT"),
-        (QUALITY_NULL_COUNTS, "MAP<STRING,BIGINT>"),
-        core=False,
-    )
-)
-
-
-# --- Extra analyses (the seed's challenges), published beside the four ------------------------
-# Computed from the same clean events as the four tables and published with them (never on a
-# day over the reject threshold). Event counts are of distinct valid events, as in the four.
-
-PRODUCT_CONVERSION = register(
-    _table(
-        "product_conversion",
-        "Per (product_id, category) seen in the valid events: events per funnel stage and the "
-        "stage-to-stage rates (NULL when the denominator is 0). Keyed by both columns: nothing "
-        "stops a product from appearing under two categories, and merging them would hide it.",
-        ("product_id", "STRING"),
-        ("category", "STRING"),
-        ("views", "BIGINT"),
-        ("add_to_carts", "BIGINT"),
-        ("purchases", "BIGINT"),
-        ("view_to_cart_rate", "DOUBLE"),
-        ("cart_to_purchase_rate", "DOUBLE"),
-        ("view_to_purchase_rate", "DOUBLE"),
-        core=False,
-    )
-)
-"""view_to_cart_rate = add_to_carts / views, cart_to_purchase_rate = purchases / add_to_carts,
-view_to_purchase_rate = purchases / views. A rate may exceed 1 (three carts after one view)."""
-HOURLY_REVENUE = register(
-    _table(
-        "hourly_revenue",
-        "Per hour of day that has events (the hours of hourly_activity): purchase events and "
-        "purchase revenue (0 and 0.00 for an hour without purchases).",
-        ("hour", "INT"),
-        ("purchases", "BIGINT"),
-        ("revenue", MONEY_TYPE),
-        core=False,
-    )
-)
-SESSION_STATS = register(
-    _table(
-        "session_stats",
-        "One row: sessions (distinct (user_id, session_id) pairs, as user_behavior counts them "
-        "per user), mean and exact median events per session, share of sessions with a purchase.",
-        ("sessions", "BIGINT"),
-        ("avg_events_per_session", "DOUBLE"),
-        ("median_events_per_session", "DOUBLE"),
-        ("purchase_session_share", "DOUBLE"),
-        core=False,
-    )
-)
-"""A session id reused by two users counts as two sessions. The median is exact (Spark's
-``median``: the middle value, or the mean of the two middle values for an even count)."""
-EXTRA_TABLES: tuple[Table, ...] = (PRODUCT_CONVERSION, HOURLY_REVENUE, SESSION_STATS)
-"""Published with the four core tables, under the same rules; the HTML report shows them."""
-
-
 # --- How the job reports failure (read by the DAG's operator) -----------------------------------
 
 JOB_ERROR_PREFIX = "error: "
@@ -337,3 +168,282 @@ quality summary go to the attempt's own folder (``handover.attempt_path``), name
 line."""
 JOB_EXIT_PARTITION_BUSY = 4
 """Another writer held the day's lease for longer than the job waited: worth a retry."""
+
+
+# --- Output tables: each declared once, here -----------------------------------------------------
+# A table's declaration says everything the rest of the project needs: its columns and types,
+# which function builds it, the order its rows are written in, and where the reports show it
+# under which title. The job, the validation, both reports, the DuckDB cross-check and the tests
+# iterate these declarations; docs/contributing.md says how to add one.
+
+CORE = "core"
+"""One of the brief's four tables: published only under the reject threshold, always validated
+and reported."""
+EXTRA = "extra"
+"""An extra analysis: built from the same summaries and published with the four (never over the
+threshold); validated when present (older days do not have it)."""
+EVIDENCE = "evidence"
+"""What the job found in the input (rejected rows, the quality summary): published on every run,
+over the threshold too, for inspection."""
+TABLE_KINDS: tuple[str, ...] = (CORE, EXTRA, EVIDENCE)
+
+REPORT_TEXT = "text"
+"""Shown in report.txt (and, numbered, in report.html)."""
+REPORT_HTML = "html"
+"""Shown in report.html."""
+REPORT_FORMATS: tuple[str, ...] = (REPORT_TEXT, REPORT_HTML)
+
+REPORT_TOP_USERS = 5
+"""The reports show user_behavior as its top users by revenue, this many."""
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str  # Spark SQL DDL type
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    columns: tuple[Column, ...]
+    description: str
+    kind: str
+    """``CORE``, ``EXTRA`` or ``EVIDENCE``."""
+    title: str
+    """The heading the reports show it under."""
+    builder: str | None
+    """``"module:function"`` building it from the events' summaries (``transforms.Aggregates``),
+    resolved by ``load_builder`` in the job only, so importing the contract never imports
+    pyspark. None for the evidence tables, which the job builds from the validated rows and the
+    quality summary itself."""
+    write_order: tuple[str, ...]
+    """Rows are written sorted by these columns so reruns give identical files; ``()`` keeps the
+    order the builder gives (one row, or already in order)."""
+    reports: tuple[str, ...]
+    """Where the reports show it: ``REPORT_TEXT`` and/or ``REPORT_HTML``; ``()`` = nowhere."""
+
+    def __post_init__(self) -> None:
+        if self.kind not in TABLE_KINDS:
+            raise ValueError(f"table {self.name!r}: kind {self.kind!r} is not one of {TABLE_KINDS}")
+        if (self.builder is None) != (self.kind == EVIDENCE):
+            raise ValueError(f"table {self.name!r}: a builder is needed exactly when not evidence")
+        unknown = [column for column in self.write_order if column not in self.column_names]
+        if unknown:
+            raise ValueError(f"table {self.name!r}: write_order names unknown columns {unknown}")
+        if not set(self.reports) <= set(REPORT_FORMATS):
+            raise ValueError(f"table {self.name!r}: reports must be among {REPORT_FORMATS}")
+
+    @property
+    def core(self) -> bool:
+        return self.kind == CORE
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(column.name for column in self.columns)
+
+    @property
+    def ddl(self) -> str:
+        """``name TYPE, ...``: usable as a Spark schema string."""
+        return ", ".join(f"{column.name} {column.type}" for column in self.columns)
+
+    def load_builder(self):  # -> Callable[[transforms.Aggregates], DataFrame]
+        """The builder function (imports its module, hence pyspark: call it in the job only)."""
+        import importlib
+
+        if self.builder is None:
+            raise ValueError(f"table {self.name!r} has no builder: the job builds it itself")
+        module, _, function = self.builder.partition(":")
+        return getattr(importlib.import_module(module), function)
+
+
+TABLES: dict[str, Table] = {}
+"""Every table the job publishes, by name, in declaration order (the README's order)."""
+
+
+def declare(
+    name: str,
+    description: str,
+    *columns: tuple[str, str],
+    kind: str,
+    title: str,
+    builder: str | None,
+    write_order: tuple[str, ...] = (),
+    reports: tuple[str, ...] = (),
+) -> Table:
+    """Declare a published table (added to ``TABLES``); returns it for assignment."""
+    if name in TABLES:
+        raise ValueError(f"table {name!r} is declared twice")
+    table = Table(
+        name,
+        tuple(Column(n, t) for n, t in columns),
+        description,
+        kind,
+        title,
+        builder,
+        write_order,
+        reports,
+    )
+    TABLES[name] = table
+    return table
+
+
+_BUILDERS = "spark_jobs.transforms.tables"
+_BOTH_REPORTS = (REPORT_TEXT, REPORT_HTML)
+
+CATEGORY_STATS = declare(
+    "category_stats",
+    "Per category: all events, distinct users, purchase revenue, purchase events.",
+    ("category", "STRING"),
+    ("total_events", "BIGINT"),
+    ("unique_users", "BIGINT"),
+    ("total_revenue", MONEY_TYPE),
+    ("purchases", "BIGINT"),
+    kind=CORE,
+    title="Category Performance",
+    builder=f"{_BUILDERS}:category_stats",
+    write_order=("category",),
+    reports=_BOTH_REPORTS,
+)
+HOURLY_ACTIVITY = declare(
+    "hourly_activity",
+    "Per hour of day (0-23) that has events: events and distinct users.",
+    ("hour", "INT"),
+    ("events", "BIGINT"),
+    ("active_users", "BIGINT"),
+    kind=CORE,
+    title="Hourly Activity",
+    builder=f"{_BUILDERS}:hourly_activity",
+    write_order=("hour",),
+    reports=_BOTH_REPORTS,
+)
+FUNNEL = declare(
+    "funnel",
+    "Events per funnel stage, every stage present (0 when it has none).",
+    ("event_type", "STRING"),
+    ("count", "BIGINT"),
+    kind=CORE,
+    title="Event Funnel",
+    builder=f"{_BUILDERS}:funnel",
+    write_order=(),  # already in stage order, in one partition
+    reports=_BOTH_REPORTS,
+)
+USER_BEHAVIOR = declare(
+    "user_behavior",
+    "Per user: events, distinct sessions, purchase revenue, sorted distinct categories.",
+    ("user_id", "BIGINT"),
+    ("total_events", "BIGINT"),
+    ("sessions", "BIGINT"),
+    ("total_spent", MONEY_TYPE),
+    ("categories_viewed", "ARRAY<STRING>"),
+    kind=CORE,
+    title=f"Top {REPORT_TOP_USERS} Users by Revenue",
+    builder=f"{_BUILDERS}:user_behavior",
+    write_order=("user_id",),
+    reports=_BOTH_REPORTS,
+)
+
+# Extra analyses (the seed's challenges), published beside the four. Computed from the same
+# clean events as the four tables and published with them (never on a day over the reject
+# threshold). Event counts are of distinct valid events, as in the four.
+
+PRODUCT_CONVERSION = declare(
+    "product_conversion",
+    "Per (product_id, category) seen in the valid events: events per funnel stage and the "
+    "stage-to-stage rates (NULL when the denominator is 0). Keyed by both columns: nothing "
+    "stops a product from appearing under two categories, and merging them would hide it.",
+    ("product_id", "STRING"),
+    ("category", "STRING"),
+    ("views", "BIGINT"),
+    ("add_to_carts", "BIGINT"),
+    ("purchases", "BIGINT"),
+    ("view_to_cart_rate", "DOUBLE"),
+    ("cart_to_purchase_rate", "DOUBLE"),
+    ("view_to_purchase_rate", "DOUBLE"),
+    kind=EXTRA,
+    title="Product Conversion (view → add to cart → purchase)",
+    builder=f"{_BUILDERS}:product_conversion",
+    write_order=("product_id", "category"),
+    reports=(REPORT_HTML,),
+)
+"""view_to_cart_rate = add_to_carts / views, cart_to_purchase_rate = purchases / add_to_carts,
+view_to_purchase_rate = purchases / views. A rate may exceed 1 (three carts after one view)."""
+HOURLY_REVENUE = declare(
+    "hourly_revenue",
+    "Per hour of day that has events (the hours of hourly_activity): purchase events and "
+    "purchase revenue (0 and 0.00 for an hour without purchases).",
+    ("hour", "INT"),
+    ("purchases", "BIGINT"),
+    ("revenue", MONEY_TYPE),
+    kind=EXTRA,
+    title="Revenue by Hour",
+    builder=f"{_BUILDERS}:hourly_revenue",
+    write_order=("hour",),
+    reports=(REPORT_HTML,),
+)
+SESSION_STATS = declare(
+    "session_stats",
+    "One row: sessions (distinct (user_id, session_id) pairs, as user_behavior counts them "
+    "per user), mean and exact median events per session, share of sessions with a purchase.",
+    ("sessions", "BIGINT"),
+    ("avg_events_per_session", "DOUBLE"),
+    ("median_events_per_session", "DOUBLE"),
+    ("purchase_session_share", "DOUBLE"),
+    kind=EXTRA,
+    title="Sessions",
+    builder=f"{_BUILDERS}:session_stats",
+    write_order=(),  # one row
+    reports=(REPORT_HTML,),
+)
+"""A session id reused by two users counts as two sessions. The median is exact (Spark's
+``median``: the middle value, or the mean of the two middle values for an even count)."""
+
+# Evidence: published on every run, over the reject threshold too.
+
+REJECTED = declare(
+    "rejected",
+    "Raw rows that failed validation: the record as read, its file and the reason.",
+    ("raw_record", "STRING"),
+    ("source_file", "STRING"),
+    ("reason", "STRING"),
+    kind=EVIDENCE,
+    title="Rejected rows",
+    builder=None,  # transforms.tables.rejected_rows, from the validated rows
+    write_order=("source_file", "raw_record"),
+)
+QUALITY = declare(
+    "quality",
+    "One row: the partition's data-quality summary (the same values as quality.json).",
+    (QUALITY_PARTITION_DATE, "DATE"),
+    (QUALITY_ROWS_READ, "BIGINT"),
+    (QUALITY_ROWS_VALID, "BIGINT"),
+    (QUALITY_ROWS_REJECTED, "BIGINT"),
+    (QUALITY_REJECTED_BY_REASON, "MAP<STRING,BIGINT>"),
+    (QUALITY_DUPLICATES_DROPPED, "BIGINT"),
+    (QUALITY_REJECT_RATIO, "DOUBLE"),
+    (QUALITY_MAX_REJECT_RATIO, "DOUBLE"),
+    (QUALITY_PUBLISHED, "BOOLEAN"),
+    (QUALITY_PURCHASES_WITHOUT_PRIOR_EVENT, "BIGINT"),
+    (QUALITY_NEGATIVE_REVENUE, "BIGINT"),
+    (QUALITY_NULL_COUNTS, "MAP<STRING,BIGINT>"),
+    kind=EVIDENCE,
+    title="Data quality",
+    builder=None,  # the job's quality summary (quality.summarize), one row
+    reports=_BOTH_REPORTS,  # from quality.json: the same values
+)
+
+
+def tables_of(kind: str) -> tuple[Table, ...]:
+    """The declared tables of one kind, in declaration order."""
+    if kind not in TABLE_KINDS:
+        raise ValueError(f"kind {kind!r} is not one of {TABLE_KINDS}")
+    return tuple(table for table in TABLES.values() if table.kind == kind)
+
+
+CORE_TABLES: tuple[Table, ...] = tables_of(CORE)
+"""The brief's four tables, in report order."""
+EXTRA_TABLES: tuple[Table, ...] = tables_of(EXTRA)
+"""Published with the four core tables, under the same rules; the HTML report shows them."""
+BUILT_TABLES: tuple[Table, ...] = tuple(table for table in TABLES.values() if table.builder)
+"""The tables built from the events' summaries (core and extra): published only under the
+threshold."""

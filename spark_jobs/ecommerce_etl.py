@@ -12,11 +12,13 @@ Every raw row ends up valid, rejected with a reason (the ``rejected`` table) or 
 exact duplicate; ``quality`` and ``quality.json`` count them. Above ``--max-reject-ratio``
 nothing is published: those two and ``rejected`` go to the attempt's own folder
 (``handover.attempt_path``, named in the error line) and the published day stays as it was.
-Both partitions change hands by the rule of ``spark_jobs/handover.py`` (leases, swap, trash). The extra
+Both partitions change hands by the rule of ``spark_jobs/handover.py`` (leases, swap, trash).
+The extra
 tables (``contract.EXTRA_TABLES``) come from the same cached summaries of the events as the four.
 
 Exit codes (contract.JOB_EXIT_*): 0 published; 2 a file-level input problem or bad arguments;
-3 too many rejected rows; 4 another writer holds the day (retried); 1 anything unexpected (e.g. rows lost: a bug). 2 and 3 come with one
+3 too many rejected rows; 4 another writer holds the day (retried); 1 anything unexpected
+(e.g. rows lost: a bug). 2 and 3 come with one
 line on stderr: ``error: <path>: <problem>``.
 """
 
@@ -238,15 +240,15 @@ def process(
     summary, aggregates, rejected = measure(spark, read_raw(spark, files), args)
     published = summary[contract.QUALITY_PUBLISHED]
     tables = {contract.REJECTED.name: rejected}
-    if published:
-        builders = transforms.CORE_TRANSFORMS | transforms.EXTRA_TRANSFORMS
-        tables |= {name: build(aggregates) for name, build in builders.items()}
+    if published:  # the core and extra tables, each built by its declared builder
+        tables |= {table.name: table.load_builder()(aggregates) for table in contract.BUILT_TABLES}
     tables[contract.QUALITY.name] = spark.createDataFrame([summary], contract.QUALITY.ddl)
     session_hadoop = storage.Hadoop.from_session(spark)
 
     def write_partition(staging_uri: str) -> None:
         def write(name: str) -> None:
-            writer = transforms.for_writing(tables[name], name).write.mode("errorifexists")
+            frame = transforms.for_writing(tables[name], contract.TABLES[name])
+            writer = frame.write.mode("errorifexists")
             writer.parquet(f"{staging_uri}/{name}")
 
         # Concurrent Spark jobs: most tables are small, and one at a time their single-task

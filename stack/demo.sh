@@ -6,6 +6,7 @@ set -euo pipefail
 # shellcheck source=stack/env.sh
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 
+require_metadata_db
 DAY="${1:-2026-02-14}"
 LOG="$RUNTIME_DIR/logs/demo-$DAY.log"
 mkdir -p "$(dirname "$LOG")"

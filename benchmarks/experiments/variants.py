@@ -38,7 +38,7 @@ VARIANTS: dict[str, list[tuple[str, str, str]]] = {
     # the cost of the exact-duplicate merge (changes semantics: for measurement only).
     "no_dedup_measurement_only": [
         (
-            "transforms.py",
+            "transforms/rows.py",
             "return classified.groupBy(*keys).agg(F.count(F.lit(1)).alias(COPIES))",
             "return classified.withColumn(COPIES, F.lit(1).cast('BIGINT'))",
         )
@@ -46,7 +46,7 @@ VARIANTS: dict[str, list[tuple[str, str, str]]] = {
     # no explicit repartition by user before the dedup (the dedup's own shuffle remains).
     "no_repartition": [
         (
-            "transforms.py",
+            "transforms/rows.py",
             'classified = classified.repartition(partitions, "user_id")',
             "pass",
         )

@@ -10,14 +10,18 @@ partition without any has no extra problem. Pure functions over Arrow tables, li
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
-from decimal import Decimal
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from include.ecommerce.validation import read_table, schema_problems
+from include.ecommerce.validation import (
+    column_total,
+    funnel_counts,
+    read_table,
+    schema_problems,
+)
 from spark_jobs.contract import (
     CATEGORY_STATS,
     EXTRA_TABLES,
@@ -27,6 +31,7 @@ from spark_jobs.contract import (
     PRODUCT_CONVERSION,
     SESSION_STATS,
     USER_BEHAVIOR,
+    Table,
 )
 
 if TYPE_CHECKING:
@@ -36,11 +41,13 @@ RATE_TOLERANCE = 1e-9
 """Relative tolerance when a DOUBLE (a mean) is compared with an exact count."""
 
 
-def read_extra_tables(client: Client, processed_partition: str) -> dict[str, pa.Table]:
-    """The extra tables the partition has (none for days published before they existed)."""
+def read_extra_tables(
+    client: Client, processed_partition: str, tables: Iterable[Table] = EXTRA_TABLES
+) -> dict[str, pa.Table]:
+    """The optional tables the partition has (none for days published before they existed)."""
     return {
         table.name: read_table(client, f"{processed_partition}/{table.name}")
-        for table in EXTRA_TABLES
+        for table in tables
         if client.status(f"{processed_partition}/{table.name}", strict=False) is not None
     }
 
@@ -56,13 +63,7 @@ def extra_table_problems(tables: Mapping[str, pa.Table]) -> list[str]:
     ]
     if problems:
         return problems
-    funnel = dict(
-        zip(
-            tables[FUNNEL.name]["event_type"].to_pylist(),
-            tables[FUNNEL.name]["count"].to_pylist(),
-            strict=True,
-        )
-    )
+    funnel = funnel_counts(tables[FUNNEL.name])
     if PRODUCT_CONVERSION.name in tables:
         problems += _product_conversion_problems(tables[PRODUCT_CONVERSION.name], funnel)
     if HOURLY_REVENUE.name in tables:
@@ -79,7 +80,7 @@ def _product_conversion_problems(table: pa.Table, funnel: Mapping[str, int]) -> 
         ("add_to_carts", "add_to_cart"),
         ("purchases", "purchase"),
     ):
-        total = _total(table, column)
+        total = column_total(table, column)
         if total != funnel.get(stage, 0):
             problems.append(
                 f"product_conversion {column} sum to {total}, the funnel counts "
@@ -96,14 +97,14 @@ def _hourly_revenue_problems(
 ) -> list[str]:
     hourly_revenue = tables[HOURLY_REVENUE.name]
     problems = []
-    revenue = _total(hourly_revenue, "revenue")
-    category_revenue = _total(tables[CATEGORY_STATS.name], "total_revenue")
+    revenue = column_total(hourly_revenue, "revenue")
+    category_revenue = column_total(tables[CATEGORY_STATS.name], "total_revenue")
     if revenue != category_revenue:
         problems.append(
             f"hourly_revenue revenue sums to {revenue}, category_stats total_revenue to "
             f"{category_revenue}"
         )
-    purchases = _total(hourly_revenue, "purchases")
+    purchases = column_total(hourly_revenue, "purchases")
     if purchases != funnel.get("purchase", 0):
         problems.append(
             f"hourly_revenue purchases sum to {purchases}, the funnel counts "
@@ -127,7 +128,7 @@ def _session_stats_problems(tables: Mapping[str, pa.Table], funnel: Mapping[str,
         return [f"session_stats: {session_stats.num_rows} rows, expected exactly 1"]
     (row,) = session_stats.to_pylist()
     problems = []
-    user_sessions = _total(tables[USER_BEHAVIOR.name], "sessions")
+    user_sessions = column_total(tables[USER_BEHAVIOR.name], "sessions")
     if row["sessions"] != user_sessions:
         problems.append(
             f"session_stats sessions={row['sessions']}, user_behavior sessions sum to "
@@ -147,11 +148,6 @@ def _session_stats_problems(tables: Mapping[str, pa.Table], funnel: Mapping[str,
     if share is not None and not 0.0 <= share <= 1.0:
         problems.append(f"session_stats purchase_session_share={share}, expected 0-1")
     return problems
-
-
-def _total(table: pa.Table, column: str) -> int | Decimal:
-    value = pc.sum(table[column]).as_py()
-    return 0 if value is None else value
 
 
 def _none_first(value: int | None) -> tuple[bool, int]:

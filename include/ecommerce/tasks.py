@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from include.ecommerce import settings
 from include.ecommerce.partitions import (
@@ -20,6 +20,11 @@ from include.ecommerce.partitions import (
     hdfs_uri,
     resolve_partition_date,
 )
+
+if TYPE_CHECKING:
+    from hdfs import Client
+
+    from include.ecommerce.report import ReportData
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +38,7 @@ def partition_of(context: Context) -> Partition:
     return Partition(resolve_partition_date(dag_run.logical_date, requested))
 
 
-def _fail(message: str) -> None:
+def _fail(message: str) -> NoReturn:
     """Fail the task at once, no retries: retrying cannot fix a wrong input or setting."""
     from airflow.sdk.exceptions import AirflowFailException
 
@@ -45,7 +50,6 @@ def _partition_or_fail(context: Context) -> Partition:
         return partition_of(context)
     except PartitionDateError as error:
         _fail(str(error))
-        raise  # unreachable; keeps type checkers happy
 
 
 def _webhdfs_client():
@@ -202,29 +206,28 @@ def validate_outputs(**context: Any) -> bool:
 
 
 def generate_report(**context: Any) -> str:
-    """Render the text and HTML reports, log them, store them in HDFS and locally."""
-    from include.ecommerce.report import REPORT_FILE_NAME, render_text_report
-    from include.ecommerce.report_html import publish_html_report
-    from include.ecommerce.validation import is_published, read_partition
+    """Render the text and HTML reports, log the text one, store both in HDFS and locally."""
+    from include.ecommerce.report import REPORT_FILE_NAME, render_text
+    from include.ecommerce.report_html import HTML_REPORT_FILE_NAME, render_html
+    from include.ecommerce.validation import is_published
 
     partition = _partition_or_fail(context)
     client = _webhdfs_client()
     if not is_published(client, partition.processed_partition):  # e.g. mid-swap: retry
         raise RuntimeError(f"{partition.processed_partition} is not published (no _SUCCESS)")
-    contents = read_partition(client, partition.processed_partition)
-    report = render_text_report(partition.partition_date, contents.tables, contents.quality)
-    report += _report_notes(client, partition, context)
+    data = read_report_data(client, partition)
+    report = render_text(data) + _report_notes(client, partition, context)
     log.info("report for %s:\n%s", partition.iso, report)
-
-    report_path = f"{partition.report_partition}/{REPORT_FILE_NAME}"
-    client.makedirs(partition.report_partition)
-    client.write(report_path, data=report.encode("utf-8"), overwrite=True)
-    local_path = _store_locally(settings.load_locations().reports_dir, partition, report)
-    log.info("report stored at hdfs:%s and %s", report_path, local_path)
-    # With the extra tables and the 7-day trend; logs where the HTML file is.
-    publish_html_report(
-        client, partition, contents.tables, local_path.parent, quality=contents.quality
+    page = render_html(data)
+    local_folder = partition.local_folder(settings.load_locations().reports_dir)
+    report_path, local_path = store_report(
+        client, partition.report_partition, local_folder, REPORT_FILE_NAME, report
     )
+    log.info("report stored at hdfs:%s and %s", report_path, local_path)
+    html_path, local_html = store_report(
+        client, partition.report_partition, local_folder, HTML_REPORT_FILE_NAME, page
+    )
+    log.info("HTML report stored at hdfs:%s; open it locally: %s", html_path, local_html)
     return report_path
 
 
@@ -243,14 +246,38 @@ def _report_notes(client: Any, partition: Partition, context: Context) -> str:
     return "".join(f"\n[!] {note}" for note in notes) + ("\n" if notes else "")
 
 
-def _store_locally(reports_dir: Path, partition: Partition, report: str) -> Path:
-    from include.ecommerce.report import REPORT_FILE_NAME
+def read_report_data(
+    client: Client, partition: Partition, *, processed_root: str = settings.PROCESSED_ROOT
+) -> ReportData:
+    """What the reports show, read from HDFS: the four tables and quality.json, the other
+    tables the reports show that the partition has, and the published days of the trend."""
+    from include.ecommerce.extra_validation import read_extra_tables
+    from include.ecommerce.report import OPTIONAL_REPORT_TABLES, ReportData
+    from include.ecommerce.trends import partition_folder, read_trend
+    from include.ecommerce.validation import read_partition
 
-    folder = partition.local_folder(reports_dir)
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / REPORT_FILE_NAME
-    path.write_text(report, encoding="utf-8")
-    return path
+    processed_partition = partition_folder(processed_root, partition)
+    contents = read_partition(client, processed_partition)
+    return ReportData(
+        partition.partition_date,
+        contents.tables,
+        contents.quality,
+        read_extra_tables(client, processed_partition, OPTIONAL_REPORT_TABLES),
+        read_trend(client, partition, processed_root=processed_root),
+    )
+
+
+def store_report(
+    client: Client, report_partition: str, local_folder: Path, file_name: str, text: str
+) -> tuple[str, Path]:
+    """Write one report file to the report partition in HDFS and to ``local_folder``."""
+    hdfs_path = f"{report_partition}/{file_name}"
+    client.makedirs(report_partition)
+    client.write(hdfs_path, data=text.encode("utf-8"), overwrite=True)
+    local_folder.mkdir(parents=True, exist_ok=True)
+    local_path = local_folder / file_name
+    local_path.write_text(text, encoding="utf-8")
+    return hdfs_path, local_path
 
 
 # --- failure callback ---------------------------------------------------------------------------

@@ -20,6 +20,7 @@ import pyarrow.compute as pc
 
 from include.ecommerce.partitions import Partition
 from include.ecommerce.settings import PROCESSED_ROOT
+from include.ecommerce.validation import funnel_counts
 from spark_jobs.contract import CATEGORY_STATS, FUNNEL, PURCHASE_EVENT
 
 if TYPE_CHECKING:
@@ -53,9 +54,7 @@ class TrendPoint:
 def trend_point(partition_date: date, funnel: pa.Table, category_stats: pa.Table) -> TrendPoint:
     """A day's totals from its ``funnel`` (events, views, purchases) and ``category_stats``
     (revenue); the validation sensor has checked that the tables agree with each other."""
-    stage_counts = dict(
-        zip(funnel["event_type"].to_pylist(), funnel["count"].to_pylist(), strict=True)
-    )
+    stage_counts = funnel_counts(funnel)
     revenue = pc.sum(category_stats["total_revenue"]).as_py()
     return TrendPoint(
         partition_date=partition_date,

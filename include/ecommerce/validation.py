@@ -150,9 +150,15 @@ def schema_problems(table: Table, schema: pa.Schema) -> list[str]:
     ]
 
 
-def _total(table: pa.Table, column: str) -> int | Decimal:
+def column_total(table: pa.Table, column: str) -> int | Decimal:
+    """The sum of a numeric column (0 for an empty table)."""
     value = pc.sum(table[column]).as_py()
     return 0 if value is None else value
+
+
+def funnel_counts(funnel: pa.Table) -> dict[str, int]:
+    """The ``funnel`` table as ``{event_type: count}``."""
+    return dict(zip(funnel["event_type"].to_pylist(), funnel["count"].to_pylist(), strict=True))
 
 
 def _duplicates(table: pa.Table, column: str) -> int:
@@ -179,25 +185,24 @@ def invariant_problems(tables: Mapping[str, pa.Table]) -> list[str]:
             problems.append(f"{key}: {duplicates} duplicate key(s)")
 
     event_totals = {
-        "funnel count": _total(funnel, "count"),
-        "category_stats total_events": _total(category_stats, "total_events"),
-        "hourly_activity events": _total(hourly_activity, "events"),
-        "user_behavior total_events": _total(user_behavior, "total_events"),
+        "funnel count": column_total(funnel, "count"),
+        "category_stats total_events": column_total(category_stats, "total_events"),
+        "hourly_activity events": column_total(hourly_activity, "events"),
+        "user_behavior total_events": column_total(user_behavior, "total_events"),
     }
     if len(set(event_totals.values())) != 1:
         problems.append(f"event totals disagree: {_describe(event_totals)}")
 
     revenue_totals = {
-        "category_stats total_revenue": _total(category_stats, "total_revenue"),
-        "user_behavior total_spent": _total(user_behavior, "total_spent"),
+        "category_stats total_revenue": column_total(category_stats, "total_revenue"),
+        "user_behavior total_spent": column_total(user_behavior, "total_spent"),
     }
     if len(set(revenue_totals.values())) != 1:
         problems.append(f"revenue totals disagree: {_describe(revenue_totals)}")
 
-    purchase_stage = dict(zip(stages, funnel["count"].to_pylist(), strict=True))
     purchases = {
-        "funnel purchase": purchase_stage.get(PURCHASE_EVENT, 0),
-        "category_stats purchases": _total(category_stats, "purchases"),
+        "funnel purchase": funnel_counts(funnel).get(PURCHASE_EVENT, 0),
+        "category_stats purchases": column_total(category_stats, "purchases"),
     }
     if len(set(purchases.values())) != 1:
         problems.append(f"purchase counts disagree: {_describe(purchases)}")
@@ -233,7 +238,7 @@ def quality_problems(
     by_reason = sum(quality[contract.QUALITY_REJECTED_BY_REASON].values())
     if by_reason != rejected:
         problems.append(f"rejected_by_reason sums to {by_reason}, rows_rejected={rejected}")
-    events = _total(tables[FUNNEL.name], "count")
+    events = column_total(tables[FUNNEL.name], "count")
     if events != valid:
         problems.append(f"rows_valid={valid} but the funnel counts {events} events")
     if not quality[contract.QUALITY_PUBLISHED]:
@@ -259,13 +264,6 @@ def partition_problems(
         problems += invariant_problems(contents.tables)
         problems += quality_problems(contents.quality, contents.tables)
     return [f"{contents.processed_partition}: {problem}" for problem in problems]
-
-
-def validate_partition(contents: PartitionContents) -> None:
-    if problems := partition_problems(contents):
-        raise OutputValidationError(
-            f"{len(problems)} problem(s) in the published partition: " + "; ".join(problems)
-        )
 
 
 def _describe(figures: Mapping[str, object]) -> str:

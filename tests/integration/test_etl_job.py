@@ -34,8 +34,6 @@ SAMPLE_DAY = PROJECT_ROOT / "include/data/landing/2026/02/14"
 SAMPLE_DATE = dt.date(2026, 2, 14)
 JOB_TIMEOUT_S = 600
 
-SORT_KEYS = {"category_stats": "category", "hourly_activity": "hour", "user_behavior": "user_id"}
-
 
 @dataclass(frozen=True)
 class JobRun:
@@ -118,10 +116,8 @@ def expected_sample_tables() -> dict[str, list[dict]]:
     """Hand-counted sample tables (tests/unit/sample_day_tables.py), in the job's row order."""
     expected = {}
     for name, table in sample_day_tables().items():
-        rows = table.to_pylist()
-        expected[name] = (
-            sorted(rows, key=lambda row: row[SORT_KEYS[name]]) if name in SORT_KEYS else rows
-        )
+        keys = contract.TABLES[name].write_order
+        expected[name] = sorted(table.to_pylist(), key=lambda row: [row[key] for key in keys])
     return expected
 
 
@@ -265,7 +261,7 @@ def test_file_level_errors_exit_2_with_one_line_naming_the_path(case, tmp_path):
 
 # --- A generated day, several files (one gzipped), against DuckDB ---------------------------------
 
-DUCKDB_TABLES = {
+DUCKDB_QUERIES = {
     "category_stats": """
         SELECT category, count(*) AS total_events, count(DISTINCT user_id) AS unique_users,
                CAST(sum(CASE WHEN event_type = 'purchase' THEN price * quantity ELSE 0 END)
@@ -287,8 +283,6 @@ DUCKDB_TABLES = {
                     AS DECIMAL(20, 2)) AS total_spent,
                list_sort(list(DISTINCT category)) AS categories_viewed
         FROM events GROUP BY user_id ORDER BY user_id""",
-}
-DUCKDB_EXTRA_TABLES = {
     "product_conversion": """
         WITH stages AS (
             SELECT product_id, category,
@@ -316,11 +310,13 @@ DUCKDB_EXTRA_TABLES = {
                avg(has_purchase) AS purchase_session_share
         FROM sessions""",
 }
-"""The extra tables the same way; doubles compared with a tolerance (sum orders differ)."""
+"""Every table built from the events (``contract.BUILT_TABLES``), by another engine; doubles are
+compared with a tolerance (sum orders differ)."""
 
 
 def duckdb_tables(files: list[Path]) -> dict[str, list[dict]]:
-    """The four tables and the extra ones computed by another engine from the same CSV files."""
+    """Every built table computed by another engine from the same CSV files (a declared table
+    without a query here fails the test: each table is cross-checked)."""
     duckdb = pytest.importorskip("duckdb")
     connection = duckdb.connect()
     file_list = ", ".join(f"'{file}'" for file in files)  # tmp paths: no quotes inside
@@ -333,10 +329,10 @@ def duckdb_tables(files: list[Path]) -> dict[str, list[dict]]:
         FROM read_csv([{file_list}], header = true, all_varchar = true)"""
     )
     tables = {}
-    for name, query in (DUCKDB_TABLES | DUCKDB_EXTRA_TABLES).items():
-        cursor = connection.execute(query)
+    for table in contract.BUILT_TABLES:
+        cursor = connection.execute(DUCKDB_QUERIES[table.name])
         columns = [description[0] for description in cursor.description]
-        tables[name] = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+        tables[table.name] = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
     return tables
 
 
@@ -353,7 +349,7 @@ def test_generated_day_in_three_files_matches_duckdb(tmp_path):
     expected = duckdb_tables(files)
     assert sum(row["count"] for row in expected["funnel"]) == 20_000
     assert read_core_tables(processed) == {t.name: expected[t.name] for t in contract.CORE_TABLES}
-    for table in contract.EXTRA_TABLES:
+    for table in contract.BUILT_TABLES:
         rows = read_table(processed, table.name).to_pylist()
         assert len(rows) == len(expected[table.name]), table.name
         for row, expected_row in zip(rows, expected[table.name], strict=True):

@@ -17,7 +17,8 @@ import pyarrow as pa
 import pytest
 from PIL import Image
 
-from include.ecommerce.report_html import PALETTE, render_html_report
+from include.ecommerce.charts import PALETTE
+from include.ecommerce.report_html import render_html_report
 from include.ecommerce.trends import TrendPoint
 from tests.unit.sample_day_tables import sample_day_tables
 

@@ -15,7 +15,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from include.ecommerce.partitions import Partition
-from include.ecommerce.report_html import HTML_REPORT_FILE_NAME, publish_html_report
+from include.ecommerce.report_html import HTML_REPORT_FILE_NAME, render_html
+from include.ecommerce.tasks import read_report_data, store_report
 from include.ecommerce.trends import TrendPoint, partition_folder, read_trend
 from include.ecommerce.validation import arrow_type
 from spark_jobs.contract import SUCCESS_MARKER, TABLES, Table
@@ -120,13 +121,14 @@ def test_publish_writes_the_same_page_to_hdfs_and_locally(
     write_day(hdfs.client, published_days, REPORT_DAY, {"hourly_revenue": hourly_revenue})
     reports_root = f"{hdfs_scratch}/reports"
 
-    hdfs_path, local_path = publish_html_report(
+    data = read_report_data(hdfs.client, REPORT_DAY, processed_root=published_days)
+    page = render_html(data)
+    hdfs_path, local_path = store_report(
         hdfs.client,
-        REPORT_DAY,
-        day_tables(7, 5, 3, "459.94"),
+        partition_folder(reports_root, REPORT_DAY),
         tmp_path / "2026" / "02" / "14",
-        processed_root=published_days,
-        reports_root=reports_root,
+        HTML_REPORT_FILE_NAME,
+        page,
     )
 
     assert hdfs_path == f"{reports_root}/2026/02/14/{HTML_REPORT_FILE_NAME}"

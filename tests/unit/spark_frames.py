@@ -60,8 +60,8 @@ def aggregates_of(spark, rows: Sequence[Sequence[str | None]], partition_date=SA
 
 def rows_of(frame, table_name: str | None = None) -> list[dict]:
     """A frame's rows as plain dicts; in the order the job writes them when ``table_name``."""
-    from spark_jobs import transforms
+    from spark_jobs import contract, transforms
 
     if table_name is not None:
-        frame = transforms.for_writing(frame, table_name)
+        frame = transforms.for_writing(frame, contract.TABLES[table_name])
     return [row.asDict(recursive=True) for row in frame.collect()]

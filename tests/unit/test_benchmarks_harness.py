@@ -46,6 +46,13 @@ def test_duckdb_computes_the_sample_days_tables_exactly(duckdb_tables):
     assert differences(sample_day_tables(), duckdb_tables) == []
 
 
+def test_duckdb_computes_every_core_table_declared():
+    from benchmarks import duckdb_tables
+    from spark_jobs import contract
+
+    assert list(duckdb_tables.TABLE_SQL) == [table.name for table in contract.CORE_TABLES]
+
+
 def test_duckdb_writes_the_contracts_types(duckdb_tables):
     expected = sample_day_tables()
     for name, table in duckdb_tables.items():

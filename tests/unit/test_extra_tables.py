@@ -33,16 +33,20 @@ def event(time: str, user: str, session: str, event_type: str, product: str = "p
 def test_each_extra_table_has_exactly_the_contract_columns_and_types(spark, table):
     from pyspark.sql.types import StructType
 
-    frame = transforms.EXTRA_TRANSFORMS[table.name](aggregates_of(spark, TINY_DAY))
+    frame = table.load_builder()(aggregates_of(spark, TINY_DAY))
     assert fields_of(frame.schema) == fields_of(StructType.fromDDL(table.ddl))
 
 
-def test_extra_tables_are_registered_as_non_core_tables():
+def test_extra_tables_are_declared_as_non_core_tables_built_from_the_summaries():
+    assert [table.name for table in contract.EXTRA_TABLES] == [
+        "product_conversion",
+        "hourly_revenue",
+        "session_stats",
+    ]
     for table in contract.EXTRA_TABLES:
         assert contract.TABLES[table.name] is table
         assert table.core is False
-        assert table.name in transforms.WRITE_ORDER
-    assert set(transforms.EXTRA_TRANSFORMS) == {table.name for table in contract.EXTRA_TABLES}
+        assert table in contract.BUILT_TABLES
 
 
 # --- product_conversion --------------------------------------------------------------------------
@@ -244,5 +248,5 @@ def test_extra_tables_of_an_empty_day_have_no_rows(spark):
 
 @pytest.mark.parametrize("table", contract.EXTRA_TABLES, ids=lambda table: table.name)
 def test_sample_day_extra_tables(spark, table):
-    frame = transforms.EXTRA_TRANSFORMS[table.name](aggregates_of(spark, sample_rows()))
+    frame = table.load_builder()(aggregates_of(spark, sample_rows()))
     assert rows_of(frame, table.name) == SAMPLE_DAY_EXTRA_TABLES[table.name]

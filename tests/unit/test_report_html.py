@@ -1,6 +1,7 @@
 import base64
 import io
 import re
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from html.parser import HTMLParser
@@ -9,9 +10,12 @@ import pyarrow as pa
 import pytest
 from PIL import Image
 
-from include.ecommerce.report_html import render_html_report
+from include.ecommerce.report import ReportData, render_text, render_text_report
+from include.ecommerce.report_html import render_html, render_html_report
 from include.ecommerce.trends import TrendPoint
-from tests.unit.sample_day_tables import MONEY, sample_day_tables
+from spark_jobs import contract
+from tests.unit.sample_day_extra_tables import sample_day_extra_tables
+from tests.unit.sample_day_tables import MONEY, sample_day_quality, sample_day_tables
 
 DAY = date(2026, 2, 14)
 MALICIOUS = '<script>alert("x")</script><img src=//evil.example/x onerror=alert(1)>'
@@ -250,7 +254,8 @@ def test_data_is_html_escaped():
     assert "<script" not in page and "<img src=//" not in page and "<b>" not in page
     assert "<i>" not in page and "<u>" not in page
     assert 'id="extra--i-odd-i"' in page and 'href="#extra--i-odd-i"' in page
-    escaped = "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&lt;img src=//evil.example/x"
+    # Jinja2's autoescape (markupsafe) spells a double quote &#34;, the same character as &quot;
+    escaped = "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;&lt;img src=//evil.example/x"
     assert page.count(escaped) >= 4  # category table, chart alt text, quality reason and key
     parsed = parse(page)
     assert parsed.tables[0][2][0] == MALICIOUS  # the browser shows the name as text
@@ -266,3 +271,64 @@ def test_rendering_is_deterministic():
     assert render_html_report(DAY, sample_day_tables()) == render_html_report(
         DAY, sample_day_tables()
     )
+
+
+class Headings(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.h2: list[str] = []
+        self._inside = False
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "h2":
+            self._inside = True
+            self.h2.append("")
+
+    def handle_endtag(self, tag):
+        self._inside = self._inside and tag != "h2"
+
+    def handle_data(self, data):
+        if self._inside:
+            self.h2[-1] += data
+
+
+def html_headings(page: str) -> list[str]:
+    parser = Headings()
+    parser.feed(page)
+    return parser.h2
+
+
+def text_headings(report: str) -> list[str]:
+    return [line.split("] ", 1)[1] for line in report.splitlines() if re.match(r"\[\d+\] ", line)]
+
+
+def shown_in(headings: list[str], title: str) -> bool:
+    return any(heading.lower().endswith(title.lower()) for heading in headings)
+
+
+@pytest.mark.parametrize("table", contract.TABLES.values(), ids=lambda table: table.name)
+def test_each_declared_table_is_in_the_reports_its_declaration_names(table):
+    quality = sample_day_quality()
+    extra = sample_day_extra_tables()
+    html_titles = html_headings(render_html_report(DAY, sample_day_tables(), quality, extra))
+    text_titles = text_headings(render_text_report(DAY, sample_day_tables(), quality))
+    assert shown_in(html_titles, table.title) == (contract.REPORT_HTML in table.reports)
+    assert shown_in(text_titles, table.title) == (contract.REPORT_TEXT in table.reports)
+
+
+def test_a_newly_declared_table_appears_without_touching_the_report(monkeypatch):
+    new_table = replace(
+        contract.SESSION_STATS,
+        name="weekday_stats",
+        title="Weekday Stats",
+        reports=(contract.REPORT_TEXT, contract.REPORT_HTML),
+    )
+    monkeypatch.setitem(contract.TABLES, new_table.name, new_table)
+    data = ReportData(DAY, sample_day_tables(), extra_tables={"weekday_stats": SESSION_STATS})
+    assert "[5] Weekday Stats" in render_text(data)
+    page = render_html(data)
+    assert html_headings(page)[5] == "Weekday Stats"
+    assert parse(page).tables[4] == [
+        list(SESSION_STATS.column_names),
+        ["7", "2.1429", "2.0000", "0.4286"],
+    ]

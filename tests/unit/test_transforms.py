@@ -33,7 +33,7 @@ def fields_of(struct) -> list[tuple[str, str]]:
 def test_each_table_has_exactly_the_contract_columns_and_types(spark, table):
     from pyspark.sql.types import StructType
 
-    frame = transforms.CORE_TRANSFORMS[table.name](aggregates_of(spark, TINY_DAY))
+    frame = table.load_builder()(aggregates_of(spark, TINY_DAY))
     assert fields_of(frame.schema) == fields_of(StructType.fromDDL(table.ddl))
 
 
@@ -144,7 +144,7 @@ SORT_KEYS = {
 
 @pytest.mark.parametrize("table", contract.CORE_TABLES, ids=lambda table: table.name)
 def test_sample_day_tables(spark, table):
-    frame = transforms.CORE_TRANSFORMS[table.name](aggregates_of(spark, sample_rows()))
+    frame = table.load_builder()(aggregates_of(spark, sample_rows()))
     expected = sample_day_tables()[table.name].to_pylist()
     key = SORT_KEYS[table.name]
     if key is not None:
