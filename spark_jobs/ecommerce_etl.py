@@ -13,13 +13,12 @@ exact duplicate; ``quality`` and ``quality.json`` count them. Above ``--max-reje
 nothing is published: those two and ``rejected`` go to the attempt's own folder
 (``handover.attempt_path``, named in the error line) and the published day stays as it was.
 Both partitions change hands by the rule of ``spark_jobs/handover.py`` (leases, swap, trash).
-The extra
-tables (``contract.EXTRA_TABLES``) come from the same cached summaries of the events as the four.
+The extra tables (``contract.EXTRA_TABLES``) come from the same cached summaries of the events
+as the four.
 
 Exit codes (contract.JOB_EXIT_*): 0 published; 2 a file-level input problem or bad arguments;
 3 too many rejected rows; 4 another writer holds the day (retried); 1 anything unexpected
-(e.g. rows lost: a bug). 2 and 3 come with one
-line on stderr: ``error: <path>: <problem>``.
+(e.g. rows lost: a bug). 2, 3 and 4 come with one line on stderr: ``error: <path>: <problem>``.
 """
 
 from __future__ import annotations
