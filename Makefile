@@ -13,7 +13,7 @@ DEMO_DATE ?= 2026-02-14
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
 
-.PHONY: help venv lock browser hdfs-up hdfs-down spark-up spark-down airflow-db airflow-up airflow-down \
+.PHONY: help venv lock browser hdfs-up hdfs-down spark-up spark-down airflow-db airflow-up airflow-down simulate \
         demo test lint format bench stop clean
 
 help: ## list the targets
@@ -58,7 +58,15 @@ browser:
 	    echo "error: the HTML report test needs Chromium: sudo apt-get install chromium" >&2; exit 1; \
 	  fi; }
 
-airflow-up: hdfs-up airflow-db ## start the Airflow UI, scheduler and dag-processor; print address and password
+# A stand-in collector for the local stack: yesterday's day (UTC) with its _READY marker, in the
+# landing folder the DAG reads, so the run the scheduler creates on unpause has its data.
+SIMULATE_DATE ?= $(shell date -u -d yesterday +%F)
+SIMULATE_ROWS ?= 2000
+simulate: venv ## write yesterday's generated landing day (SIMULATE_DATE, SIMULATE_ROWS) with its _READY marker
+	@$(RUN) bash -c 'python -m include.data.generate_logs --quiet --date $(SIMULATE_DATE) --rows $(SIMULATE_ROWS) \
+	  --out "$${AIRFLOW_VAR_ECOMMERCE_LANDING_DIR:-include/data/landing}"' | sed 's/^/landing day written: /'
+
+airflow-up: hdfs-up airflow-db simulate ## start the Airflow UI, scheduler and dag-processor; print address and password
 	stack/airflow.sh start
 
 airflow-down: ## stop the local Airflow processes

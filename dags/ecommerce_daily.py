@@ -5,20 +5,28 @@ For one day of clickstream logs (the **partition date**):
 
 1. `check_hdfs_health`: the NameNode is operational, not in safe mode, has enough live
    DataNodes and free space (params `min_live_datanodes`, `min_free_bytes`).
-2. `upload_raw_logs`: the day's landing files (`<landing>/YYYY/MM/DD/*.csv[.gz]`) replace
+2. `wait_for_landing_day`: waits until the collector has written the day's
+   `<landing>/YYYY/MM/DD/_READY` marker (after its last file), up to `landing_deadline_hours`
+   (default 6) after the day ends; then it fails naming the folder. A long-past day without
+   its marker fails at once. It waits in reschedule mode: no worker slot is held meanwhile.
+3. `upload_raw_logs`: the day's landing files (`<landing>/YYYY/MM/DD/*.csv[.gz]`) replace
    `/user/data/raw/ecommerce/YYYY/MM/DD/` through WebHDFS.
-3. `spark_etl`: `spark_jobs/ecommerce_etl.py` through `spark-submit` writes the tables to
+4. `spark_etl`: `spark_jobs/ecommerce_etl.py` through `spark-submit` writes the tables to
    `/user/data/processed/ecommerce/YYYY/MM/DD/<table>/`, then `_SUCCESS`. Rows that break the
    data contract are kept in the `rejected` table; above `max_reject_ratio` the day is not
    published.
-4. `validate_outputs`: waits for `_SUCCESS`, then checks every table's schema and the
+5. `validate_outputs`: waits for `_SUCCESS`, then checks every table's schema and the
    cross-table totals; a broken partition fails at once.
-5. `generate_report`: the daily report, in the task log and at
+6. `generate_report`: the daily report, in the task log and at
    `/user/data/reports/ecommerce/YYYY/MM/DD/report.txt`.
 
 **Which day?** The logical date's calendar day (UTC). The scheduled run at 00:00 UTC processes
 the day that just ended; a trigger or backfill for 2026-02-14 processes 2026-02-14. A run
 without a logical date needs the param `partition_date` (YYYY-MM-DD).
+
+**Several days at once**: up to 8 runs may be active, so a run waiting for its landing day
+does not hold back a trigger or a backfill of another day; only one `spark_etl` runs at a time
+across all runs (`max_active_tis_per_dag=1`), because each Spark job wants the machine's cores.
 
 **Settings**: connections `webhdfs_default` (NameNode HTTP address; its login is the HDFS user)
 and `spark_default` (Spark master); variables `ecommerce_hdfs_uri`, `ecommerce_landing_dir`,
@@ -44,8 +52,9 @@ with DAG(
     schedule=CronDataIntervalTimetable("0 0 * * *", timezone="UTC"),
     start_date=datetime(2026, 2, 10, tzinfo=UTC),
     catchup=False,  # history is loaded with `airflow backfill create`, on purpose
-    # One day at a time: each run is a Spark job that wants the machine's cores.
-    max_active_runs=1,
+    # A run may wait hours for its landing day: other days' runs must still start. The cores are
+    # shared by spark_etl's max_active_tis_per_dag=1 (one Spark job at a time) instead.
+    max_active_runs=8,
     tags=["ecommerce", "hdfs", "spark", "daily"],
     default_args={
         "owner": "data-engineering",
@@ -70,9 +79,24 @@ with DAG(
         ),
         "min_live_datanodes": Param(settings.DEFAULT_MIN_LIVE_DATANODES, type="integer", minimum=1),
         "min_free_bytes": Param(settings.DEFAULT_MIN_FREE_BYTES, type="integer", minimum=0),
+        "landing_deadline_hours": Param(
+            settings.DEFAULT_LANDING_DEADLINE_HOURS,
+            type="number",
+            minimum=0,
+            description="How long after the day ends (midnight UTC) to wait for its _READY marker.",
+        ),
     },
 ) as dag:
     check_hdfs_health = task(tasks.check_hdfs_health, task_id="check_hdfs_health")()
+
+    wait_for_landing_day = task.sensor(
+        tasks.wait_for_landing_day,
+        task_id="wait_for_landing_day",
+        mode="reschedule",
+        poke_interval=settings.landing_poke_interval_s(),
+        # The param's deadline decides; this only bounds a run for a day far in the future.
+        timeout=timedelta(days=3).total_seconds(),
+    )()
 
     upload_raw_logs = task(
         tasks.upload_raw_logs, task_id="upload_raw_logs", multiple_outputs=True
@@ -97,6 +121,7 @@ with DAG(
         driver_memory=settings.SPARK_DRIVER_MEMORY,
         conf=settings.SPARK_JOB_CONF,
         execution_timeout=timedelta(hours=2),
+        max_active_tis_per_dag=1,  # one Spark job at a time, whichever runs are active
     )
 
     validate_outputs = task.sensor(
@@ -110,4 +135,11 @@ with DAG(
 
     generate_report = task(tasks.generate_report, task_id="generate_report")()
 
-    check_hdfs_health >> upload_raw_logs >> spark_etl >> validate_outputs >> generate_report
+    (
+        check_hdfs_health
+        >> wait_for_landing_day
+        >> upload_raw_logs
+        >> spark_etl
+        >> validate_outputs
+        >> generate_report
+    )
