@@ -47,15 +47,16 @@ spark-down: ## stop the Spark standalone master and worker
 airflow-db: venv
 	@$(RUN) airflow db migrate > /dev/null
 
-# Headless Chromium renders the HTML report in a test. Debian's package; as root it is installed
-# here, otherwise the message says what to run.
+# Headless Chromium renders the HTML report in a test, and Selenium drives it (through Debian's
+# chromium-driver) through the Airflow UI in the browser tests. Debian's packages; as root they
+# are installed here, otherwise the message says what to run.
 browser:
-	@command -v chromium > /dev/null || { \
+	@{ command -v chromium && command -v chromedriver; } > /dev/null || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get > /dev/null; then \
-	    echo "installing Debian's chromium for the HTML report test"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium > /dev/null; \
+	    echo "installing Debian's chromium and chromium-driver for the browser tests"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver > /dev/null; \
 	  else \
-	    echo "error: the HTML report test needs Chromium: sudo apt-get install chromium" >&2; exit 1; \
+	    echo "error: the browser tests need Chromium and its driver: sudo apt-get install chromium chromium-driver" >&2; exit 1; \
 	  fi; }
 
 # A stand-in collector for the local stack: yesterday's day (UTC) with its _READY marker, in the

@@ -18,7 +18,8 @@ For one day of clickstream logs (the **partition date**):
 5. `validate_outputs`: waits for `_SUCCESS`, then checks every table's schema and the
    cross-table totals; a broken partition fails at once.
 6. `generate_report`: the daily report, in the task log and at
-   `/user/data/reports/ecommerce/YYYY/MM/DD/report.txt`.
+   `/user/data/reports/ecommerce/YYYY/MM/DD/report.{txt,html}`. The task's **HTML report**
+   link (open the task in a run) shows the HTML report with its charts.
 
 **Which day?** The logical date's calendar day (UTC). The scheduled run at 00:00 UTC processes
 the day that just ended; a trigger or backfill for 2026-02-14 processes 2026-02-14. A run
@@ -41,6 +42,7 @@ from airflow.sdk import DAG, Asset, CronDataIntervalTimetable, Param, task
 
 from include.ecommerce import settings, tasks
 from include.ecommerce.etl_operator import EtlJobOperator
+from include.ecommerce.report_link import ReportOperator
 
 DAG_ID = "ecommerce_daily"
 
@@ -133,7 +135,8 @@ with DAG(
         outlets=[Asset(name=settings.PROCESSED_ASSET_NAME, uri=settings.processed_asset_uri())],
     )()
 
-    generate_report = task(tasks.generate_report, task_id="generate_report")()
+    # Its "HTML report" link (task instance page) opens the day's report, served by the api-server.
+    generate_report = ReportOperator(task_id="generate_report", python_callable=tasks.generate_report)
 
     (
         check_hdfs_health

@@ -54,6 +54,8 @@ export PIPELINE_HDFS_USER="${PIPELINE_HDFS_USER:-airflow}"
 # --- Airflow (local, SQLite) ---------------------------------------------------------------
 export AIRFLOW_HOME="${AIRFLOW_HOME:-$RUNTIME_DIR/airflow}"
 export AIRFLOW__CORE__DAGS_FOLDER="${AIRFLOW__CORE__DAGS_FOLDER:-$PROJECT_ROOT/dags}"
+# plugins/ecommerce_reports.py: the api-server serves the reports behind generate_report's link.
+export AIRFLOW__CORE__PLUGINS_FOLDER="${AIRFLOW__CORE__PLUGINS_FOLDER:-$PROJECT_ROOT/plugins}"
 export AIRFLOW__CORE__LOAD_EXAMPLES="${AIRFLOW__CORE__LOAD_EXAMPLES:-False}"
 export AIRFLOW__CORE__EXECUTOR="${AIRFLOW__CORE__EXECUTOR:-LocalExecutor}"
 # Two cores: a handful of task processes, not Airflow's default 32.

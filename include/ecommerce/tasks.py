@@ -207,6 +207,7 @@ def generate_report(**context: Any) -> str:
     """Render the text and HTML reports, log them, store them in HDFS and locally."""
     from include.ecommerce.report import REPORT_FILE_NAME, render_text_report
     from include.ecommerce.report_html import publish_html_report
+    from include.ecommerce.report_link import html_report_url
     from include.ecommerce.validation import read_partition
 
     partition = _partition_or_fail(context)
@@ -224,6 +225,7 @@ def generate_report(**context: Any) -> str:
     publish_html_report(
         client, partition, contents.tables, local_path.parent, quality=contents.quality
     )
+    log.info("in the UI: this task's \"HTML report\" link, %s", html_report_url(report_path))
     return report_path
 
 
