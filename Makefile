@@ -13,7 +13,7 @@ DEMO_DATE ?= 2026-02-14
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
 
-.PHONY: help venv lock browser hdfs-up hdfs-down spark-up spark-down airflow-db airflow-up airflow-down simulate \
+.PHONY: help venv lock browser hdfs-up hdfs-down spark-up spark-down airflow-db airflow-up airflow-down simulate backfill \
         demo test lint format bench stop clean
 
 help: ## list the targets
@@ -69,6 +69,10 @@ simulate: venv ## write yesterday's generated landing day (SIMULATE_DATE, SIMULA
 
 airflow-up: hdfs-up airflow-db simulate ## start the Airflow UI, scheduler and dag-processor; print address and password
 	stack/airflow.sh start
+
+backfill: airflow-up ## run the DAG for FROM..TO (YYYY-MM-DD, inclusive), one day at a time, and follow it
+	@[ -n "$(FROM)" ] && [ -n "$(TO)" ] || { echo "usage: make backfill FROM=YYYY-MM-DD TO=YYYY-MM-DD" >&2; exit 2; }
+	@$(RUN) python -m include.ecommerce.backfill --from-date "$(FROM)" --to-date "$(TO)"
 
 airflow-down: ## stop the local Airflow processes
 	stack/airflow.sh stop

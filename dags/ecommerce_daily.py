@@ -136,7 +136,9 @@ with DAG(
     )()
 
     # Its "HTML report" link (task instance page) opens the day's report, served by the api-server.
-    generate_report = ReportOperator(task_id="generate_report", python_callable=tasks.generate_report)
+    generate_report = ReportOperator(
+        task_id="generate_report", python_callable=tasks.generate_report
+    )
 
     (
         check_hdfs_health

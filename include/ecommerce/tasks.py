@@ -225,7 +225,7 @@ def generate_report(**context: Any) -> str:
     publish_html_report(
         client, partition, contents.tables, local_path.parent, quality=contents.quality
     )
-    log.info("in the UI: this task's \"HTML report\" link, %s", html_report_url(report_path))
+    log.info('in the UI: this task\'s "HTML report" link, %s', html_report_url(report_path))
     return report_path
 
 

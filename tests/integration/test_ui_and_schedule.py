@@ -193,9 +193,7 @@ class UI:
         from selenium.webdriver.common.keys import Keys
 
         self.find("//input[@name='username']").send_keys("admin")
-        self.find("//input[@name='password']").send_keys(
-            self.airflow.admin_password() + Keys.ENTER
-        )
+        self.find("//input[@name='password']").send_keys(self.airflow.admin_password() + Keys.ENTER)
         wait_until(lambda: "/auth/login" not in self.driver.current_url, UI_TIMEOUT_S, "log in")
 
     def set_text(self, element: Any, text: str) -> None:
@@ -298,7 +296,9 @@ def test_trigger_from_the_form_without_a_logical_date_with_the_partition_date(ui
 def test_the_html_report_opens_from_the_run(ui, form_run):
     assert "run_id" in form_run, "needs the run of test_trigger_from_the_form_with_a_logical_date"
     ui.open(f"{ui.run_page(form_run['run_id'])}/tasks/generate_report")
-    link = ui.find("//a[normalize-space()='HTML report'] | //button[normalize-space()='HTML report']")
+    link = ui.find(
+        "//a[normalize-space()='HTML report'] | //button[normalize-space()='HTML report']"
+    )
     ui.screenshot("report-link")
     href = link.get_attribute("href") or link.find_element("xpath", "ancestor::a").get_attribute(
         "href"
