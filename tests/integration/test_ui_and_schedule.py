@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -36,7 +37,7 @@ SCREENSHOTS = PROJECT_ROOT / ".runtime" / "logs" / "ui-tests"
 DOCS_PICTURES = PROJECT_ROOT / "docs" / "ui"
 RUN_TIMEOUT_S = 600  # two shared cores: a run is ~1 min alone, several when queued
 UI_TIMEOUT_S = 60
-POKE_SECONDS = 5
+POKE_SECONDS = 20  # at 5 s, a busy scheduler saw the previous poke end after re-queueing the next
 LANDS_AFTER_S = 30
 DAY_ROWS = 300
 FORM_DAY = Partition.parse("2026-02-14")
@@ -117,7 +118,9 @@ def test_a_run_waits_for_its_landing_day_and_succeeds_once_it_lands(airflow, lan
     write_day(today.partition_date, DAY_ROWS, landing)  # the files, then _READY
 
     run_to_success(airflow, run_id)
-    log = airflow.task_log(run_id, "wait_for_landing_day")
+    sensor = airflow.task_instances(run_id)["wait_for_landing_day"]
+    assert sensor["try_number"] == 1, airflow.explain_run(run_id)  # waiting is not failing
+    log = airflow.task_log(run_id, "wait_for_landing_day", sensor["try_number"])
     assert f"waiting for {landing}/{today.subpath}/_READY" in log
     assert f"{landing}/{today.subpath} is ready" in log
 
@@ -307,3 +310,26 @@ def test_the_html_report_opens_from_the_run(ui, form_run):
     ui.driver.get(href)  # with the UI's session cookie, as a click does
     ui.find(f"//h1[contains(., 'E-commerce daily report - {FORM_DAY.iso}')]")
     ui.screenshot("report")
+
+
+# --- make backfill ------------------------------------------------------------------------------
+
+
+def test_make_backfill_follows_each_day_and_names_the_failed_one(airflow):
+    """2026-02-16 has data; 2026-02-17 has none and is long past, so its run fails at once."""
+    result = subprocess.run(
+        [str(PROJECT_ROOT / "stack" / "run.sh"), "python", "-m", "include.ecommerce.backfill",
+         "--from-date", "2026-02-16", "--to-date", "2026-02-17"],
+        cwd=PROJECT_ROOT, env=airflow.env, capture_output=True, text=True, timeout=RUN_TIMEOUT_S,
+        check=False,
+    )  # fmt: skip
+    output = result.stdout + result.stderr
+    assert result.returncode == 1, output
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("backfill ") and "2 day(s) 2026-02-16 .. 2026-02-17" in lines[0]
+    finished = [line.split()[:2] for line in lines if line[:10] in ("2026-02-16", "2026-02-17")]
+    assert ["2026-02-16", "success"] in finished, output
+    assert ["2026-02-17", "failed"] in finished, output
+    assert lines[-1].startswith("1 day(s) failed: 2026-02-17 ("), output
+    runs = airflow.dag_runs(run_type="backfill")
+    assert sorted(run["logical_date"][:10] for run in runs) == ["2026-02-16", "2026-02-17"]
