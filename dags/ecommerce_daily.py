@@ -18,8 +18,8 @@ For one day of clickstream logs (the **partition date**):
 5. `validate_outputs`: waits for `_SUCCESS`, then checks every table's schema and the
    cross-table totals; a broken partition fails at once.
 6. `generate_report`: the daily report, in the task log and at
-   `/user/data/reports/ecommerce/YYYY/MM/DD/report.{txt,html}`. The task's **HTML report**
-   link (open the task in a run) shows the HTML report with its charts.
+   `/user/data/reports/ecommerce/YYYY/MM/DD/report.{txt,html}`. In a run, the task's
+   **Details** tab has the **HTML report** link (Extra Links): the HTML report with its charts.
 
 **Which day?** The logical date's calendar day (UTC). The scheduled run at 00:00 UTC processes
 the day that just ended; a trigger or backfill for 2026-02-14 processes 2026-02-14. A run
