@@ -24,6 +24,7 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
+import requests
 
 from include.data.generate_logs import write_day
 from include.ecommerce.partitions import Partition
@@ -310,6 +311,7 @@ def test_the_html_report_opens_from_the_run(ui, form_run):
     ui.driver.get(href)  # the link opens a new tab; same address, same session cookie
     ui.find(f"//h1[contains(., 'E-commerce daily report - {FORM_DAY.iso}')]")
     ui.screenshot("report")
+    assert requests.get(href, timeout=30).status_code == 401  # not without logging in
 
 
 # --- make backfill ------------------------------------------------------------------------------
