@@ -13,7 +13,8 @@ DEMO_DATE ?= 2026-02-14
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
 
-.PHONY: help venv lock browser hdfs-up hdfs-down spark-up spark-down airflow-db airflow-up airflow-down simulate backfill \
+.PHONY: help venv lock browser hdfs-up hdfs-down spark-up spark-down postgres-install postgres-up \
+        postgres-down airflow-db airflow-up airflow-down simulate backfill \
         demo test lint format bench stop clean
 
 help: ## list the targets
@@ -44,8 +45,20 @@ spark-up: venv ## start a local Spark standalone master and worker
 spark-down: ## stop the Spark standalone master and worker
 	stack/spark-standalone.sh stop
 
-airflow-db: venv
-	@$(RUN) airflow db migrate > /dev/null
+# The local Airflow's metadata database: Debian's PostgreSQL server (installed here as root,
+# like Chromium below), run by stack/postgres.sh from .runtime/postgres on 127.0.0.1.
+postgres-install:
+	@stack/postgres.sh install
+
+postgres-up: postgres-install ## start the local PostgreSQL (Airflow's metadata database)
+	@stack/postgres.sh start
+
+postgres-down: ## stop the local PostgreSQL
+	stack/postgres.sh stop
+
+airflow-db: venv postgres-up
+	@out=$$($(RUN) airflow db migrate 2>&1) \
+	  || { echo "$$out" | tail -n 30 >&2; echo "error: airflow db migrate failed (output above)" >&2; exit 1; }
 
 # Headless Chromium renders the HTML report in a test, and Selenium drives it (through Debian's
 # chromium-driver) through the Airflow UI in the browser tests. Debian's packages; as root they
@@ -91,13 +104,14 @@ format: venv ## apply ruff fixes and formatting
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-bench: hdfs-up ## benchmarks, not part of make test (BENCH_ARGS="--sizes 500000 --repeats 1")
+bench: hdfs-up airflow-db ## benchmarks, not part of make test (BENCH_ARGS="--sizes 500000 --repeats 1")
 	$(RUN) python -m benchmarks.run $(BENCH_ARGS)
 
 stop: ## stop every service the project started
 	-stack/airflow.sh stop
 	-stack/spark-standalone.sh stop
 	-stack/hdfs.sh stop
+	-stack/postgres.sh stop
 
-clean: stop ## stop everything and delete runtime data (HDFS contents, Airflow DB, logs)
+clean: stop ## stop everything and delete runtime data (HDFS contents, Airflow's database, logs)
 	rm -rf .runtime reports

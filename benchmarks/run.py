@@ -19,6 +19,7 @@ rendered from that file.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -31,14 +32,14 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from benchmarks import docs, machine
 from benchmarks.compare import differences
 from benchmarks.measure import Measurement, run_measured
-from include.ecommerce import settings
+from include.ecommerce.spark_submit import etl_job_args, etl_submission, script_submission
 from tests.integration.airflow_cli import isolated_airflow_home
 from tests.integration.live_airflow import FINISHED_RUN_STATES, running_airflow
 
@@ -60,9 +61,6 @@ March 2026; the bench leaves the backfill alone when the pipeline already has a 
 of its days (it would overwrite it, then delete it)."""
 DEFAULT_SIZES = (500_000, 2_000_000, 5_000_000)
 SPARK_MASTER = "local[2]"
-DRIVER_MEMORY = settings.SPARK_DRIVER_MEMORY
-JOB_CONF = tuple(f"{key}={value}" for key, value in settings.SPARK_JOB_CONF.items())
-"""The DAG's spark-submit settings, given to every Spark engine alike (ours, naive, floor)."""
 DAG_ID = "ecommerce_daily"
 
 ENGINES = ("ours", "naive", "floor", "duckdb")
@@ -165,36 +163,35 @@ def upload_day(client, folder: Path, hdfs_folder: str) -> None:
 # --- Engines -------------------------------------------------------------------------------------
 
 
-def job_accepts_max_reject_ratio() -> bool:
-    """The job's CLI grew ``--max-reject-ratio`` while this harness was written; pass it only
-    when the job knows it (the DAG passes it, so a bare submit should too)."""
-    return "--max-reject-ratio" in JOB_PATH.read_text(encoding="utf-8")
-
-
-def spark_submit_options(
-    master: str = SPARK_MASTER, conf: Iterable[str] = (), name: str | None = None
-) -> list[str]:
-    """``spark-submit`` and its options as every Spark engine gets them: the DAG's driver
-    memory and ``JOB_CONF``, then ``conf``."""
-    command = ["spark-submit", "--master", master, "--driver-memory", DRIVER_MEMORY]
-    if name is not None:
-        command += ["--name", name]
-    for item in (*JOB_CONF, *conf):
-        command += ["--conf", item]
-    return command
+def _conf_pairs(conf: Iterable[str]) -> dict[str, str]:
+    return dict(item.split("=", 1) for item in conf)
 
 
 def spark_submit(
-    script: Path, *args: str, master: str = SPARK_MASTER, conf=(), name=None
+    script: Path, *args: str, master: str = SPARK_MASTER, conf: Iterable[str] = (), name=None
 ) -> list[str]:
-    return [*spark_submit_options(master, conf, name), str(script), *args]
+    """``spark-submit`` of a script with the job's driver settings, plus ``conf`` (``key=value``):
+    the command line comes from include/ecommerce/spark_submit.py, like the DAG's."""
+    submission = script_submission(str(script), args, name=name)
+    return submission.with_conf(_conf_pairs(conf)).argv(master)
+
+
+def spark_submit_options(master: str = SPARK_MASTER) -> list[str]:
+    """``spark-submit`` and the options every Spark engine gets (what the results record)."""
+    return spark_submit(JOB_PATH, master=master)[:-1]
+
+
+def ours_command(
+    day: dt.date, input_uri: str, output_uri: str, *, master: str = SPARK_MASTER, conf=()
+) -> list[str]:
+    """The DAG's ``spark_etl`` command line for ``day``: the one builder, ``etl_submission``."""
+    submission = etl_submission(day.isoformat(), input_uri, output_uri)
+    return submission.with_conf(_conf_pairs(conf)).argv(master)
 
 
 def ours_args(day: dt.date, input_uri: str, output_uri: str) -> list[str]:
-    args = ["--date", day.isoformat(), "--input", input_uri, "--output", output_uri]
-    if job_accepts_max_reject_ratio():
-        args += ["--max-reject-ratio", str(settings.DEFAULT_MAX_REJECT_RATIO)]
-    return args
+    """The job's arguments alone (for experiments that submit another copy of the job)."""
+    return [str(arg) for arg in etl_job_args(day.isoformat(), input_uri, output_uri)]
 
 
 @dataclass(frozen=True)
@@ -224,9 +221,7 @@ class SizeRun:
     def command(self, engine: str, repeat: int) -> list[str]:
         out = self.stack.uri(self.output_path(engine, repeat))
         if engine == "ours":
-            return spark_submit(
-                JOB_PATH, *ours_args(self.day, self.input_uri, out), conf=self.spark_conf
-            )
+            return ours_command(self.day, self.input_uri, out, conf=self.spark_conf)
         if engine == "naive":
             return spark_submit(
                 PROJECT_ROOT / "benchmarks" / "naive_job.py",
@@ -468,19 +463,17 @@ def _pipeline_env(stack: Stack, rows: int, reports_dir: Path) -> dict[str, str]:
     }
 
 
-def bench_airflow_home(folder: Path) -> Path:
-    """A fresh, migrated AIRFLOW_HOME for the bench's ``airflow dags test`` runs: never the
-    developer's metadata (tests.integration.airflow_cli, as the DAG-run tests do it)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    return Path(isolated_airflow_home(folder)["AIRFLOW_HOME"])
-
-
 def dags_test(
-    stack: Stack, day: dt.date, rows: int, reports_dir: Path, log_path: Path, airflow_home: Path
+    stack: Stack,
+    day: dt.date,
+    rows: int,
+    reports_dir: Path,
+    log_path: Path,
+    airflow_home: Mapping[str, str],
 ) -> dict:
-    env = (
-        stack.env() | {"AIRFLOW_HOME": str(airflow_home)} | _pipeline_env(stack, rows, reports_dir)
-    )
+    """``airflow dags test`` of one day; ``airflow_home`` is the environment of a fresh, migrated
+    AIRFLOW_HOME with its own database (``isolated_airflow_home``): never the developer's."""
+    env = stack.env() | dict(airflow_home) | _pipeline_env(stack, rows, reports_dir)
     stack.wait_for_datanode()
     m = run_measured(
         ["airflow", "dags", "test", DAG_ID, day.isoformat()],
@@ -539,17 +532,17 @@ def task_durations(day: dt.date, env: dict[str, str]) -> dict[str, float]:
         return {}
 
 
-def bare_submit(stack: Stack, day: dt.date, output: str, log_path: Path) -> dict:
-    """The DAG's spark_etl command line without Airflow: same master, memory, name, input."""
+def bare_submit_command(stack: Stack, day: dt.date, output: str) -> list[str]:
+    """The DAG's spark_etl command line without Airflow: same master, settings, name, input."""
     from include.ecommerce.partitions import Partition
 
     raw = stack.uri(Partition(day).raw_partition)
-    command = spark_submit(
-        JOB_PATH,
-        *ours_args(day, raw, stack.uri(output)),
-        master="local[*]",  # the spark_default connection of the local stack
-        name="ecommerce_etl",
-    )
+    # master: the spark_default connection of the local stack
+    return ours_command(day, raw, stack.uri(output), master="local[*]")
+
+
+def bare_submit(stack: Stack, day: dt.date, output: str, log_path: Path) -> dict:
+    command = bare_submit_command(stack, day, output)
     stack.wait_for_datanode()
     m = run_measured(command, log_path=log_path, env=stack.env(), cwd=PROJECT_ROOT)
     return m.to_json() | {"succeeded": m.returncode == 0}
@@ -700,7 +693,7 @@ def bench_backfill(
     reports_dir: Path,
     logs: Path,
     out_root: str,
-    airflow_home: Path,
+    airflow_home: Mapping[str, str],
 ) -> dict:
     """The same days run alone, one after the other (``airflow dags test`` each), then all of
     them as one real backfill, then bare submits of each day for reference. Their pipeline
@@ -744,8 +737,11 @@ def bench_orchestration(
     out_root = f"{HDFS_BENCH_ROOT}/{run_id}/orchestration"
     days_used: list[dt.date] = []
     result: dict = {"single": None, "backfill": None}
+    exits = contextlib.ExitStack()
     try:
-        home = bench_airflow_home(logs / "dags-test-airflow-home")
+        home_folder = logs / "dags-test-airflow-home"
+        home_folder.mkdir(parents=True, exist_ok=True)
+        home = exits.enter_context(isolated_airflow_home(home_folder))
         generated_day(BENCH_DATE, single_rows)
         days_used.append(BENCH_DATE)
         log(f"orchestration: airflow dags test {DAG_ID} {BENCH_DATE} ({single_rows:,} rows)")
@@ -768,6 +764,7 @@ def bench_orchestration(
                 stack, days, backfill_rows, reports_dir, logs, f"{out_root}/days", home
             )
     finally:
+        exits.close()
         cleanup_pipeline_partitions(stack, days_used)
         stack.client().delete(out_root, recursive=True)
         shutil.rmtree(reports_dir, ignore_errors=True)

@@ -36,13 +36,14 @@ and `spark_default` (Spark master); variables `ecommerce_hdfs_uri`, `ecommerce_l
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from airflow.sdk import DAG, Asset, CronDataIntervalTimetable, Param, task
 
 from include.ecommerce import settings, tasks
 from include.ecommerce.etl_operator import EtlJobOperator
 from include.ecommerce.report_link import ReportOperator
+from include.ecommerce.spark_submit import etl_submission
 
 DAG_ID = "ecommerce_daily"
 
@@ -52,7 +53,9 @@ with DAG(
     doc_md=__doc__,
     # Data-interval timetable: a run's logical date is the start of the day it covers.
     schedule=CronDataIntervalTimetable("0 0 * * *", timezone="UTC"),
-    start_date=datetime(2026, 2, 10, tzinfo=UTC),
+    # Early on purpose: Airflow creates no task for a triggered run whose logical date is before
+    # the start date, and such a run turns green having done nothing.
+    start_date=settings.EARLIEST_PARTITION_DATE,
     catchup=False,  # history is loaded with `airflow backfill create`, on purpose
     # A run may wait hours for its landing day: other days' runs must still start. The cores are
     # shared by spark_etl's max_active_tis_per_dag=1 (one Spark job at a time) instead.
@@ -107,21 +110,13 @@ with DAG(
     spark_etl = EtlJobOperator(
         task_id="spark_etl",
         conn_id=settings.SPARK_CONN_ID,
-        application=str(settings.SPARK_JOB_PATH),
-        name="ecommerce_etl",
-        application_args=[
-            "--date",
+        **etl_submission(
             upload_raw_logs["partition_date"],
-            "--input",
             upload_raw_logs["input_uri"],
-            "--output",
             upload_raw_logs["output_uri"],
-            "--max-reject-ratio",
             "{{ params.max_reject_ratio }}",
-        ],
+        ).operator_kwargs(),
         env_vars={"HADOOP_USER_NAME": upload_raw_logs["hdfs_user"]},
-        driver_memory=settings.SPARK_DRIVER_MEMORY,
-        conf=settings.SPARK_JOB_CONF,
         execution_timeout=timedelta(hours=2),
         max_active_tis_per_dag=1,  # one Spark job at a time, whichever runs are active
     )

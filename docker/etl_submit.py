@@ -7,8 +7,10 @@ has already waited, bounded, for HDFS and the Spark master. This script then
 1. copies the day's landing files into its raw HDFS partition when there are any (the DAG's
    upload step, so the one-shot also works on a fresh cluster; ``ETL_UPLOAD_LANDING=false``
    skips it and uses what HDFS already holds);
-2. execs ``spark-submit spark_jobs/ecommerce_etl.py --date D --input RAW --output PROCESSED``
-   on ``spark://spark-master:7077`` in client mode, as HDFS user ``HADOOP_USER_NAME``.
+2. execs the DAG's ``spark-submit spark_jobs/ecommerce_etl.py --date D --input RAW --output
+   PROCESSED ...`` (built by include.ecommerce.spark_submit, like the DAG's and the
+   benchmark's) on ``spark://spark-master:7077`` in client mode, as HDFS user
+   ``HADOOP_USER_NAME``.
 
 Paths come from include.ecommerce.partitions, the one module that formats ``YYYY/MM/DD``.
 """
@@ -27,11 +29,8 @@ if str(PROJECT_ROOT) not in sys.path:
     sys.path.insert(0, str(PROJECT_ROOT))
 
 from include.ecommerce.partitions import Partition, hdfs_uri  # noqa: E402
-from include.ecommerce.settings import (  # noqa: E402
-    DEFAULT_LANDING_DIR,
-    SPARK_DRIVER_MEMORY,
-    SPARK_JOB_PATH,
-)
+from include.ecommerce.settings import DEFAULT_LANDING_DIR  # noqa: E402
+from include.ecommerce.spark_submit import etl_submission  # noqa: E402
 
 DEFAULT_PARTITION_DATE = "2026-02-14"
 DEFAULT_HDFS_URI = "hdfs://namenode:8020"
@@ -46,34 +45,26 @@ def spark_submit_argv(
     spark_master: str,
     driver_host: str,
     py_files: str,
-    driver_memory: str = SPARK_DRIVER_MEMORY,
 ) -> list[str]:
-    """The spark-submit command line for one day (client mode: Python apps cannot use cluster mode
-    on a standalone master). Executors reach the driver at ``driver_host``."""
-    return [
-        "spark-submit",
-        "--master",
-        spark_master,
-        "--deploy-mode",
-        "client",
-        "--name",
-        f"ecommerce_etl_{partition.iso}",
-        "--driver-memory",
-        driver_memory,
-        "--conf",
-        f"spark.driver.host={driver_host}",
-        "--conf",
-        "spark.driver.bindAddress=0.0.0.0",
-        "--py-files",
-        py_files,
-        str(SPARK_JOB_PATH.relative_to(PROJECT_ROOT)),
-        "--date",
+    """The DAG's spark-submit command line for one day (include/ecommerce/spark_submit.py), in
+    client mode (Python apps cannot use cluster mode on a standalone master), plus what this
+    one-shot container adds: the driver address executors reach it at, and the zipped
+    spark_jobs package. The job's settings (driver memory, ``settings.SPARK_JOB_CONF``) are the
+    DAG's own."""
+    submission = etl_submission(
         partition.iso,
-        "--input",
         hdfs_uri(hdfs_filesystem_uri, partition.raw_partition),
-        "--output",
         hdfs_uri(hdfs_filesystem_uri, partition.processed_partition),
-    ]
+        extra_conf=one_shot_conf(driver_host),
+        py_files=py_files,
+    )
+    return submission.argv(spark_master, deploy_mode="client")
+
+
+def one_shot_conf(driver_host: str) -> dict[str, str]:
+    """The ``--conf`` this container adds to the DAG's: it has no name the executors resolve
+    (``docker compose run`` gives it none), so the driver advertises its address."""
+    return {"spark.driver.host": driver_host, "spark.driver.bindAddress": "0.0.0.0"}
 
 
 def driver_address() -> str:

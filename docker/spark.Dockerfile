@@ -22,16 +22,20 @@ COPY --from=uv /uv /usr/local/bin/uv
 # Only what executors need, at the lock's exact versions (no resolution: --no-deps): Spark itself
 # and what pyspark.sql's pandas/Arrow paths import. Same venv path as the Airflow image, because
 # executors start the Python that the driver names in PYSPARK_PYTHON.
+# The venv's interpreter is the base image's own `python3`, its minor checked (PYTHON_MINOR must
+# be the Airflow image's: PySpark refuses workers of another minor than the driver's).
+ARG PYTHON_MINOR=3.12
 COPY requirements.lock /tmp/requirements.lock
 RUN grep -E '^(pyspark|py4j|pandas|pyarrow|numpy|python-dateutil|pytz|tzdata|six)==' /tmp/requirements.lock \
         > /tmp/spark-requirements.txt \
     && test "$(grep -c '^pyspark==' /tmp/spark-requirements.txt)" = 1 \
-    && UV_PYTHON_DOWNLOADS=never uv venv --python /usr/local/bin/python3.12 /opt/venv \
+    && UV_PYTHON_DOWNLOADS=never uv venv --python "$(command -v python3)" /opt/venv \
+    && /opt/venv/bin/python -c 'import sys; v = "%d.%d" % sys.version_info[:2]; sys.exit(None if v == sys.argv[1] else f"python3 of the base image is {v}, not PYTHON_MINOR={sys.argv[1]}")' "${PYTHON_MINOR}" \
     && uv pip install --no-cache --python /opt/venv/bin/python --no-deps -r /tmp/spark-requirements.txt \
     && rm /tmp/requirements.lock
 
 ENV PATH=/opt/venv/bin:$PATH \
-    SPARK_HOME=/opt/venv/lib/python3.12/site-packages/pyspark \
+    SPARK_HOME=/opt/venv/lib/python${PYTHON_MINOR}/site-packages/pyspark \
     PYSPARK_PYTHON=/opt/venv/bin/python \
     SPARK_WORKER_DIR=/opt/spark/work \
     SPARK_NO_DAEMONIZE=true

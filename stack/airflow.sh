@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The local Airflow 3 for the UI, triggers and backfills: api-server (UI, REST and the
 # Execution API that tasks talk to), scheduler and dag-processor, each its own process with
-# its own PID file (`airflow standalone` would orphan its children on stop). SQLite metadata
-# and LocalExecutor, sized for two cores in stack/env.sh.
+# its own PID file (`airflow standalone` would orphan its children on stop). Metadata in the
+# local PostgreSQL (stack/postgres.sh, `make airflow-db`), LocalExecutor sized for two cores in
+# stack/env.sh.
 #   stack/airflow.sh start|stop|status|password
 set -euo pipefail
 # shellcheck source=stack/env.sh
@@ -13,11 +14,21 @@ source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 RUN_DIR="$AIRFLOW_HOME/run"
 PID_DIR="$RUN_DIR"
 LOG_DIR="$RUN_DIR"
-COMPONENTS=(api-server scheduler dag-processor)
+COMPONENTS=(api-server scheduler dag-processor log-server)
 API_URL="http://127.0.0.1:$AIRFLOW_API_PORT"
 PASSWORDS_FILE="$AIRFLOW_HOME/simple_auth_manager_passwords.json.generated"
 # One admin user for the local UI; its password is generated at the first start.
 export AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS="${AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS:-admin:admin}"
+
+# The command of each component. The scheduler would start the task log server on every
+# interface; log-server (stack/airflow_log_server.py) serves it on AIRFLOW_LOG_SERVER_HOST instead.
+command_of() {
+  case "$1" in
+    scheduler) echo "airflow scheduler --skip-serve-logs" ;;
+    log-server) echo "python $PROJECT_ROOT/stack/airflow_log_server.py" ;;
+    *) echo "airflow $1" ;;
+  esac
+}
 
 pid_of() { cat "$PID_DIR/airflow-$1.pid" 2>/dev/null || true; }
 # Alive and still an airflow process (a stale PID file may name a reused PID).
@@ -47,6 +58,7 @@ PY
 
 start() {
   check_execution_api_url
+  require_metadata_db
   mkdir -p "$PID_DIR" "$LOG_DIR" "$AIRFLOW_HOME"
   airflow db migrate > "$LOG_DIR/airflow-db-migrate.log" 2>&1 \
     || die "airflow db migrate failed, see $LOG_DIR/airflow-db-migrate.log"
@@ -60,7 +72,8 @@ start() {
     fi
     # Its own session: stop() then reaches every process it forked
     # (uvicorn, executor workers, task supervisors, their tasks and spark-submit).
-    setsid nohup airflow "$component" > "$LOG_DIR/airflow-$component.log" 2>&1 < /dev/null &
+    # shellcheck disable=SC2046  # the command's words (no spaces inside them)
+    setsid nohup $(command_of "$component") > "$LOG_DIR/airflow-$component.log" 2>&1 < /dev/null &
     echo $! > "$PID_DIR/airflow-$component.pid"
     echo "started airflow $component (pid $!, log $LOG_DIR/airflow-$component.log)"
   done

@@ -47,12 +47,34 @@ export HDFS_DATANODE_HTTP_PORT="${HDFS_DATANODE_HTTP_PORT:-9864}"
 export HDFS_DATANODE_IPC_PORT="${HDFS_DATANODE_IPC_PORT:-9867}"
 export SPARK_MASTER_PORT="${SPARK_MASTER_PORT:-7077}"
 export AIRFLOW_API_PORT="${AIRFLOW_API_PORT:-8080}"
+export POSTGRES_PORT="${POSTGRES_PORT:-15432}"  # not 5432: a system PostgreSQL may have that
 
 # The HDFS user the pipeline writes as: it owns /user/data/*; it is not the HDFS superuser.
 export PIPELINE_HDFS_USER="${PIPELINE_HDFS_USER:-airflow}"
 
-# --- Airflow (local, SQLite) ---------------------------------------------------------------
+# --- Airflow (local; metadata in the local PostgreSQL of stack/postgres.sh) -----------------
 export AIRFLOW_HOME="${AIRFLOW_HOME:-$RUNTIME_DIR/airflow}"
+# The metadata database. The local Airflow (AIRFLOW_HOME=$RUNTIME_DIR/airflow) uses database
+# `airflow` of the local server, whose password stack/postgres.sh generates at its first start.
+# A database belongs to one AIRFLOW_HOME: METADATA_DB_AIRFLOW_HOME records which, so a process
+# with another AIRFLOW_HOME (a test's throwaway Airflow) never inherits or defaults to the
+# developer's database. Whoever sets AIRFLOW__DATABASE__SQL_ALCHEMY_CONN for another
+# AIRFLOW_HOME sets METADATA_DB_AIRFLOW_HOME with it.
+export METADATA_DB_PASSWORD_FILE="$RUNTIME_DIR/postgres/password"
+if [ -z "${AIRFLOW__DATABASE__SQL_ALCHEMY_CONN:-}" ]; then
+  if [ -s "$METADATA_DB_PASSWORD_FILE" ] && [ "$AIRFLOW_HOME" = "$RUNTIME_DIR/airflow" ]; then
+    AIRFLOW__DATABASE__SQL_ALCHEMY_CONN="postgresql+psycopg2://airflow:$(cat "$METADATA_DB_PASSWORD_FILE")@127.0.0.1:$POSTGRES_PORT/airflow"
+    export AIRFLOW__DATABASE__SQL_ALCHEMY_CONN
+    export METADATA_DB_AIRFLOW_HOME="$AIRFLOW_HOME"
+  fi
+elif [ "${METADATA_DB_AIRFLOW_HOME:-}" != "$AIRFLOW_HOME" ]; then
+  die "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN is inherited from another Airflow (METADATA_DB_AIRFLOW_HOME='${METADATA_DB_AIRFLOW_HOME:-}', this AIRFLOW_HOME='$AIRFLOW_HOME'): give this Airflow its own database (stack/postgres.sh create-db NAME; stack/postgres.sh url NAME) and set METADATA_DB_AIRFLOW_HOME=$AIRFLOW_HOME with it."
+fi
+# Airflow commands need it (never a silent SQLite file in AIRFLOW_HOME).
+require_metadata_db() {
+  [ -n "${AIRFLOW__DATABASE__SQL_ALCHEMY_CONN:-}" ] \
+    || die "no metadata database for AIRFLOW_HOME=$AIRFLOW_HOME: for the local Airflow ($RUNTIME_DIR/airflow) run 'make airflow-db' (it starts PostgreSQL with stack/postgres.sh and migrates the database); for another AIRFLOW_HOME set AIRFLOW__DATABASE__SQL_ALCHEMY_CONN and METADATA_DB_AIRFLOW_HOME (stack/postgres.sh create-db NAME; stack/postgres.sh url NAME)."
+}
 export AIRFLOW__CORE__DAGS_FOLDER="${AIRFLOW__CORE__DAGS_FOLDER:-$PROJECT_ROOT/dags}"
 # plugins/ecommerce_reports.py: the api-server serves the reports behind generate_report's link.
 export AIRFLOW__CORE__PLUGINS_FOLDER="${AIRFLOW__CORE__PLUGINS_FOLDER:-$PROJECT_ROOT/plugins}"
@@ -64,6 +86,12 @@ export AIRFLOW__CORE__MAX_ACTIVE_TASKS_PER_DAG="${AIRFLOW__CORE__MAX_ACTIVE_TASK
 export AIRFLOW__SCHEDULER__MIN_FILE_PROCESS_INTERVAL="${AIRFLOW__SCHEDULER__MIN_FILE_PROCESS_INTERVAL:-5}"
 export AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL="${AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL:-10}"
 export AIRFLOW__API__PORT="$AIRFLOW_API_PORT"
+# Loopback only, like HDFS and Spark: the api-server, and the task log server, which
+# stack/airflow.sh runs on this address (stack/airflow_log_server.py); tasks record it as their
+# hostname, so the api-server fetches their logs there.
+export AIRFLOW__API__HOST="${AIRFLOW__API__HOST:-127.0.0.1}"
+export AIRFLOW_LOG_SERVER_HOST="${AIRFLOW_LOG_SERVER_HOST:-127.0.0.1}"
+export AIRFLOW__CORE__HOSTNAME_CALLABLE="${AIRFLOW__CORE__HOSTNAME_CALLABLE:-stack.airflow_log_server.log_server_host}"
 export AIRFLOW__CORE__EXECUTION_API_SERVER_URL="${AIRFLOW__CORE__EXECUTION_API_SERVER_URL:-http://127.0.0.1:$AIRFLOW_API_PORT/execution/}"
 export AIRFLOW__API__BASE_URL="${AIRFLOW__API__BASE_URL:-http://127.0.0.1:$AIRFLOW_API_PORT}"
 # (A JSON default cannot sit inside ${VAR:-...}: its first '}' would end the expansion.)

@@ -4,4 +4,5 @@
 set -euo pipefail
 # shellcheck source=stack/env.sh
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+[ "${1:-}" != airflow ] || require_metadata_db
 exec "$@"

@@ -8,12 +8,15 @@ told to set. `docker compose config` runs too when a compose CLI is there.
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib.util
 import itertools
 import json
 import re
+import shlex
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 from types import ModuleType
 from urllib.parse import urlsplit
@@ -22,7 +25,8 @@ import pytest
 import yaml
 
 from include.ecommerce import settings
-from include.ecommerce.partitions import Partition
+from include.ecommerce.partitions import Partition, hdfs_uri
+from spark_jobs.contract import RAW_FILE_GLOBS
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
@@ -33,6 +37,7 @@ ENV_EXAMPLE = ROOT / ".env.example"
 LOCK = ROOT / "requirements.lock"
 
 NETWORK = "data-engineering-network"
+BUILT_AIRFLOW_IMAGE = "ecommerce-airflow:3.3.2-python3.12"
 AIRFLOW_SERVICES = (
     "airflow-init",
     "airflow-apiserver",
@@ -104,8 +109,12 @@ def _published_ports(service: dict) -> dict[int, int]:
 
 
 def _listening_ports(service: dict) -> set[int]:
-    """Container ports a service is known to listen on: published ones and its --port flags."""
+    """Container ports a service is known to listen on: published ones, its --port flags and
+    the ports of its Hadoop ``*-address``/``*.address`` settings."""
     ports = set(_published_ports(service).values())
+    for key, value in _environment(service).items():
+        if re.search(r"[.-]address$", key) and re.search(r":\d+$", value):
+            ports.add(int(value.rsplit(":", 1)[1]))
     command = service.get("command", [])
     for flag, value in itertools.pairwise(command):
         if flag in {"--port", "--webui-port"}:
@@ -200,12 +209,71 @@ def test_the_cluster_is_one_profile_and_airflow_does_not_depend_on_it(
 
 
 def test_host_ports(services: dict[str, dict]) -> None:
-    assert _published_ports(services["namenode"]) == {9870: 9870, 8020: 8020}
+    assert _published_ports(services["namenode"]) == {9870: 9870}
     assert _published_ports(services["datanode"]) == {9864: 9864}
-    assert _published_ports(services["spark-master"]) == {7077: 7077, 8081: 8081}
+    assert _published_ports(services["spark-master"]) == {8081: 8081}
     assert _published_ports(services["airflow-apiserver"]) == {8080: 8080}
     hosts = [port for service in services.values() for port in _published_ports(service)]
     assert len(hosts) == len(set(hosts)), f"a host port is published twice: {sorted(hosts)}"
+
+
+BIND_ADDRESS_DEFAULT = "${BIND_ADDRESS:-127.0.0.1}"
+UNUSABLE_FROM_THE_HOST = {
+    8020: "NameNode RPC: it hands out DataNode addresses the host cannot resolve",
+    9866: "DataNode data transfer (hdfs:// block I/O)",
+    9867: "DataNode IPC",
+    7077: "Spark master: a host driver reaches neither HDFS nor is reached by the executors",
+}
+
+
+def test_every_published_port_binds_the_address_of_env(services: dict[str, dict]) -> None:
+    """Docker publishes on every host interface unless told otherwise, past the host firewall."""
+    published = 0
+    for name, service in services.items():
+        for entry in service.get("ports", []):
+            assert isinstance(entry, str), f"{name}: use the short HOST_IP:HOST:CONTAINER form"
+            parts = re.fullmatch(r"(\$\{[^}]*\}|[^:]*):(\d+):(\d+)", entry)
+            assert parts, f"{name}: {entry!r} binds no address (all host interfaces)"
+            address, host, container = parts.groups()
+            assert address == BIND_ADDRESS_DEFAULT, f"{name}: {entry!r} binds {address!r}"
+            assert int(host) not in UNUSABLE_FROM_THE_HOST, (
+                f"{name} publishes {host}: {UNUSABLE_FROM_THE_HOST[int(host)]}"
+            )
+            assert int(container) not in UNUSABLE_FROM_THE_HOST, f"{name}: {entry}"
+            published += 1
+    assert published >= 4
+    assert re.search(r"^# BIND_ADDRESS=127\.0\.0\.1\b", ENV_EXAMPLE.read_text(), re.MULTILINE)
+
+
+def test_every_airflow_service_shares_the_api_and_jwt_secrets_of_env(
+    services: dict[str, dict],
+) -> None:
+    """The api-server signs log requests to the scheduler's log server with [api] secret_key,
+    and checks the task tokens the scheduler signs with the JWT secret: one value each, from
+    .env, in every Airflow service (a random key per container breaks served logs)."""
+    expected = {
+        "AIRFLOW__API__SECRET_KEY": "${AIRFLOW_API_SECRET_KEY:?set AIRFLOW_API_SECRET_KEY in .env}",
+        "AIRFLOW__API_AUTH__JWT_SECRET": "${AIRFLOW_JWT_SECRET:?set AIRFLOW_JWT_SECRET in .env}",
+    }
+    airflow_services = [
+        name
+        for name, service in services.items()
+        if service.get("image") == BUILT_AIRFLOW_IMAGE and name != "etl"
+    ]
+    assert set(airflow_services) == set(AIRFLOW_SERVICES)
+    for name in airflow_services:
+        env = _environment(services[name])
+        for key, value in expected.items():
+            assert env.get(key) == value, f"{name}: {key}={env.get(key)!r}"
+    example = dict(re.findall(r"^([A-Z][A-Z0-9_]*)=(.*)$", ENV_EXAMPLE.read_text(), re.MULTILINE))
+    assert example.get("AIRFLOW_API_SECRET_KEY") == ""
+    assert example.get("AIRFLOW_JWT_SECRET") == ""
+
+
+def test_hdfs_keeps_deleted_files_in_the_trash(services: dict[str, dict]) -> None:
+    for name in ("namenode", "datanode", "hdfs-init"):
+        interval = _environment(services[name]).get("CORE-SITE.XML_fs.trash.interval")
+        assert interval and int(interval) > 0, f"{name}: fs.trash.interval={interval!r}"
 
 
 # --- Names, ports and the DAG's connections agree ---------------------------------------------
@@ -218,7 +286,7 @@ def test_airflow_services_share_one_configuration(services: dict[str, dict]) -> 
         for key in ("AIRFLOW_CONN_SPARK_DEFAULT", "AIRFLOW_CONN_WEBHDFS_DEFAULT"):
             assert env[key] == reference[key], f"{name}: {key} differs"
         assert env["AIRFLOW__CORE__EXECUTOR"] == "LocalExecutor"
-        assert services[name]["image"] == "ecommerce-airflow:3.3.2-python3.12"
+        assert services[name]["image"] == BUILT_AIRFLOW_IMAGE
 
 
 def test_variable_and_connection_names_are_the_ones_the_dag_reads(
@@ -377,14 +445,9 @@ def test_etl_submits_the_job_cli_against_the_compose_cluster() -> None:
         driver_host="10.0.0.5",
         py_files="/tmp/spark_jobs.zip",
     )
-    assert argv[:5] == [
-        "spark-submit",
-        "--master",
-        "spark://spark-master:7077",
-        "--deploy-mode",
-        "client",
-    ]
-    job = argv.index("spark_jobs/ecommerce_etl.py")
+    assert argv[:3] == ["spark-submit", "--master", "spark://spark-master:7077"]
+    assert argv[argv.index("--deploy-mode") + 1] == "client"
+    job = argv.index(str(settings.SPARK_JOB_PATH))
     assert argv[job + 1 :] == [
         "--date",
         "2026-02-14",
@@ -392,6 +455,8 @@ def test_etl_submits_the_job_cli_against_the_compose_cluster() -> None:
         "hdfs://namenode:8020/user/data/raw/ecommerce/2026/02/14",
         "--output",
         "hdfs://namenode:8020/user/data/processed/ecommerce/2026/02/14",
+        "--max-reject-ratio",
+        str(settings.DEFAULT_MAX_REJECT_RATIO),
     ]
     assert "spark.driver.host=10.0.0.5" in argv
     assert argv[argv.index("--py-files") + 1] == "/tmp/spark_jobs.zip"
@@ -403,6 +468,168 @@ def test_etl_packages_spark_jobs_for_the_executors(tmp_path: Path) -> None:
     archive = _load_script("etl_submit.py").package_spark_jobs(tmp_path)
     names = zipfile.ZipFile(archive).namelist()
     assert "spark_jobs/__init__.py" in names and "spark_jobs/contract.py" in names
+
+
+# --- One spark-submit builder: the DAG, the benchmark and the one-shot agree ----------------------
+
+DAGS_FOLDER = ROOT / "dags"
+SAMPLE_DAY = Partition.parse("2026-02-14")
+
+
+class _UploadXCom:
+    """What upload_raw_logs pushes for a day (its keys: include/ecommerce/tasks.py), served to
+    the spark_etl task's XCom references when Airflow renders its templates."""
+
+    def __init__(self, values: dict[str, str]) -> None:
+        self.values = values
+
+    def xcom_pull(self, *, task_ids: str, key: str, **_: object) -> str:
+        assert task_ids == "upload_raw_logs", task_ids
+        return self.values[key]
+
+
+def _dag_spark_submit_argv(
+    partition: Partition, filesystem: str, connection: str, monkeypatch: pytest.MonkeyPatch
+) -> list[str]:
+    """The command line the DAG's spark_etl task runs for ``partition``: the real DAG file, its
+    templates rendered by Airflow, the command written by the Spark provider's hook."""
+    from airflow.dag_processing.dagbag import DagBag
+
+    monkeypatch.setenv(f"AIRFLOW_CONN_{settings.SPARK_CONN_ID.upper()}", connection)
+    dag = DagBag(dag_folder=str(DAGS_FOLDER)).dags["ecommerce_daily"]
+    task = dag.get_task("spark_etl")
+    upload = _UploadXCom(
+        {
+            "partition_date": partition.iso,
+            "input_uri": hdfs_uri(filesystem, partition.raw_partition),
+            "output_uri": hdfs_uri(filesystem, partition.processed_partition),
+            "hdfs_user": "airflow",
+        }
+    )
+    task.render_template_fields({"ti": upload, "params": dag.params.dump()})
+    return task._get_hook()._build_spark_submit_command(task.application)
+
+
+def _without(argv: list[str], option: str, value: str) -> list[str]:
+    """``argv`` less one ``option value`` pair, which must be there."""
+    pairs = [i for i in range(len(argv) - 1) if argv[i : i + 2] == [option, value]]
+    assert len(pairs) == 1, f"{option} {value} not once in {argv}"
+    return argv[: pairs[0]] + argv[pairs[0] + 2 :]
+
+
+def test_the_dag_and_the_one_shot_submit_the_same_command_line(
+    services: dict[str, dict], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On the compose cluster, the one-shot runs the DAG's spark-submit plus only what a
+    container started by `docker compose run` needs (its driver address, the zipped job)."""
+    scheduler = _environment(services["airflow-scheduler"])
+    filesystem = scheduler["AIRFLOW_VAR_ECOMMERCE_HDFS_URI"]
+    dag_argv = _dag_spark_submit_argv(
+        SAMPLE_DAY, filesystem, scheduler["AIRFLOW_CONN_SPARK_DEFAULT"], monkeypatch
+    )
+    etl_submit = _load_script("etl_submit.py")
+    etl = _environment(services["etl"])
+    one_shot = etl_submit.spark_submit_argv(
+        SAMPLE_DAY,
+        hdfs_filesystem_uri=etl["ECOMMERCE_HDFS_URI"],
+        spark_master=etl["SPARK_MASTER_URL"],
+        driver_host="10.0.0.5",
+        py_files="/tmp/spark_jobs.zip",
+    )
+    for key, value in settings.SPARK_JOB_CONF.items():
+        assert f"{key}={value}" in dag_argv and f"{key}={value}" in one_shot, key
+    stripped = _without(one_shot, "--py-files", "/tmp/spark_jobs.zip")
+    for key, value in etl_submit.one_shot_conf("10.0.0.5").items():
+        stripped = _without(stripped, "--conf", f"{key}={value}")
+    assert stripped == dag_argv
+
+
+def test_the_dag_and_the_benchmark_submit_the_same_command_line(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """On the local stack (spark_default = local[*]), the benchmark's bare submit is the DAG's."""
+    from benchmarks import run
+
+    stack = run.Stack(
+        hdfs_uri=settings.DEFAULT_HDFS_URI, webhdfs_url="http://127.0.0.1:9870", user="airflow"
+    )
+    dag_argv = _dag_spark_submit_argv(
+        SAMPLE_DAY, stack.hdfs_uri, '{"conn_type": "spark", "host": "local[*]"}', monkeypatch
+    )
+    bench_argv = run.bare_submit_command(
+        stack, SAMPLE_DAY.partition_date, SAMPLE_DAY.processed_partition
+    )
+    assert bench_argv == dag_argv
+    for key, value in settings.SPARK_JOB_CONF.items():
+        assert f"{key}={value}" in bench_argv, key
+    # Every engine of the benchmark gets the job's driver settings too.
+    naive = run.spark_submit(ROOT / "benchmarks" / "naive_job.py")
+    assert naive[:-1] == run.spark_submit_options()
+
+
+# --- docs/docker.md: the commands it gives work on the landing data we ship -----------------------
+
+DOCKER_DOC = ROOT / "docs" / "docker.md"
+ISO_DAY = r"(\d{4}-\d{2}-\d{2})"
+
+
+def _doc_commands() -> list[str]:
+    """The shell commands of docs/docker.md's bash blocks, continuation lines joined."""
+    blocks = re.findall(r"```bash\n(.*?)```", DOCKER_DOC.read_text(), flags=re.DOTALL)
+    return [
+        line.strip()
+        for block in blocks
+        for line in block.replace("\\\n", " ").splitlines()
+        if line.strip() and not line.strip().startswith("#")
+    ]
+
+
+def _days_asked_for(command: str, default_partition_date: str) -> list[dt.date]:
+    """The partition days a documented command makes the pipeline process."""
+    days: list[dt.date] = []
+    backfill = re.search(rf"--from-date {ISO_DAY}\b.*--to-date {ISO_DAY}\b", command)
+    if "backfill create" in command:
+        assert backfill, f"a backfill without literal dates: {command}"
+        first, last = (dt.date.fromisoformat(day) for day in backfill.groups())
+        days += [first + dt.timedelta(n) for n in range((last - first).days + 1)]
+    for pattern in (
+        rf"--logical-date {ISO_DAY}",
+        rf'"logical_date": "{ISO_DAY}',
+        rf"PARTITION_DATE={ISO_DAY}",
+    ):
+        days += [dt.date.fromisoformat(day) for day in re.findall(pattern, command)]
+    if re.search(r"run --rm etl\b", command) and "PARTITION_DATE=" not in command:
+        days.append(dt.date.fromisoformat(default_partition_date))
+    return days
+
+
+def _has_landing_files(day: dt.date) -> bool:
+    folder = Partition(day).local_folder(settings.DEFAULT_LANDING_DIR)
+    return any(path.is_file() for glob in RAW_FILE_GLOBS for path in folder.glob(glob))
+
+
+def test_docs_commands_only_ask_for_days_with_landing_data(services: dict[str, dict]) -> None:
+    default = re.fullmatch(
+        rf"\$\{{PARTITION_DATE:-{ISO_DAY}\}}", _environment(services["etl"])["PARTITION_DATE"]
+    )
+    assert default, "the etl one-shot's default day"
+    asked = {command: _days_asked_for(command, default.group(1)) for command in _doc_commands()}
+    assert sum(map(len, asked.values())) >= 8, f"found too few dated commands: {asked}"
+    assert any("backfill create" in command for command in asked), "no backfill command found"
+    for command, days in asked.items():
+        missing = [day.isoformat() for day in days if not _has_landing_files(day)]
+        assert not missing, f"docs/docker.md: `{command}` asks for {missing}: no landing files"
+
+
+def test_docs_list_exited_one_shots_and_warn_about_the_first_scheduled_run() -> None:
+    commands = _doc_commands()
+    ps = [command for command in commands if re.match(r"docker compose ps\b", command)]
+    assert ps and all(re.match(r"docker compose ps -a\b", command) for command in ps), (
+        f"`docker compose ps` hides exited one-shots (hdfs-init, airflow-init): {ps}"
+    )
+    text = " ".join(DOCKER_DOC.read_text().split())
+    assert "Unpausing also starts a run for yesterday" in text
+    assert "What has been checked, and what only an engine can check" in text
 
 
 # --- Images: the locked dependencies and one Python/Spark pair ------------------------------------
@@ -427,6 +654,33 @@ def test_airflow_dockerfile_installs_the_lock_and_copies_the_project() -> None:
     # Paths the compose file and the settings rely on.
     assert "AIRFLOW__CORE__DAGS_FOLDER=/opt/airflow/project/dags" in text
     assert "PYTHONPATH=/opt/airflow/project" in text
+
+
+VENV_PYTHON_CHECK = re.compile(r"(/opt/venv/bin/python -c '[^']*') \"\$\{PYTHON_MINOR\}\"")
+
+
+@pytest.mark.parametrize("image", sorted(BUILT_IMAGES))
+def test_dockerfile_takes_the_base_images_python3_and_checks_its_version(image: str) -> None:
+    """No guessed interpreter path (apache/airflow keeps Python under /usr/python/ since 3.0.6
+    and links only python3, pip3... into /usr/local/bin): the venv comes from the image's own
+    python3, and the build stops when its minor is not the one this project pairs with Spark."""
+    facts = BUILT_IMAGES[image]
+    text = (ROOT / facts["dockerfile"]).read_text()
+    venv = re.findall(r"uv venv --python (\"[^\"]*\"|\S+)", text)
+    assert venv == ['"$(command -v python3)"'], f"{facts['dockerfile']}: uv venv --python {venv}"
+    assert not re.search(r"/usr/(local/)?(bin/)?python3\.\d+", text), (
+        "a hard-coded interpreter path"
+    )
+    assert re.search(rf"^ARG PYTHON_MINOR={re.escape(facts['python'])}$", text, re.MULTILINE)
+    check = VENV_PYTHON_CHECK.search(text)
+    assert check, f"{facts['dockerfile']}: the venv's Python minor is not checked"
+    # The build's own check, run here with this interpreter: it passes on a match, fails otherwise.
+    command = check.group(1).replace("/opt/venv/bin/python", shlex.quote(sys.executable), 1)
+    running = "{}.{}".format(*sys.version_info[:2])
+    ok = subprocess.run(["bash", "-c", f"{command} {running}"], capture_output=True, text=True)
+    assert ok.returncode == 0, ok.stderr
+    wrong = subprocess.run(["bash", "-c", f"{command} 2.7"], capture_output=True, text=True)
+    assert wrong.returncode != 0 and "not PYTHON_MINOR=2.7" in wrong.stderr
 
 
 def test_spark_dockerfile_takes_spark_from_the_lock() -> None:
@@ -506,7 +760,12 @@ def test_env_example_lists_every_variable_the_compose_file_needs(compose: dict) 
 
 def test_required_secrets_have_no_usable_value_in_the_example(compose: dict) -> None:
     required = {match.group(1) for match in _compose_variables(compose) if match.group(2) == ":?"}
-    assert required >= {"POSTGRES_PASSWORD", "AIRFLOW_FERNET_KEY", "AIRFLOW_JWT_SECRET"}
+    assert required >= {
+        "POSTGRES_PASSWORD",
+        "AIRFLOW_FERNET_KEY",
+        "AIRFLOW_JWT_SECRET",
+        "AIRFLOW_API_SECRET_KEY",
+    }
     values = dict(re.findall(r"^([A-Z][A-Z0-9_]*)=(.*)$", ENV_EXAMPLE.read_text(), re.MULTILINE))
     for name in required:
         assert values.get(name) == "", f"{name}: leave it empty in .env.example (a placeholder)"
@@ -532,7 +791,7 @@ def test_docker_compose_config_accepts_the_file(tmp_path: Path) -> None:
     env_file = tmp_path / ".env"
     env_file.write_text(
         "COMPOSE_PROFILES=cluster,etl\nPOSTGRES_PASSWORD=x\nAIRFLOW_FERNET_KEY=x\n"
-        "AIRFLOW_JWT_SECRET=x\nAIRFLOW_ADMIN_PASSWORD=x\n"
+        "AIRFLOW_JWT_SECRET=x\nAIRFLOW_API_SECRET_KEY=x\nAIRFLOW_ADMIN_PASSWORD=x\n"
     )
     for files in (
         ["-f", str(COMPOSE_FILE)],

@@ -1,7 +1,7 @@
 """A real Airflow 3 for tests: api-server, scheduler and dag-processor in a throwaway AIRFLOW_HOME.
 
 ``running_airflow(folder, extra_env)`` starts them with ``stack/airflow.sh start`` (the script
-people use) in ``<folder>/airflow-home`` on free ports, waits until ``ecommerce_daily`` is
+people use) in ``<folder>/airflow-home`` on free ports and a PostgreSQL database of its own, waits until ``ecommerce_daily`` is
 serialized, unpauses it, yields a :class:`LiveAirflow` (REST API v2 with a JWT, the CLI in the
 same environment) and stops everything with ``stack/airflow.sh stop``. The developer's
 ``.runtime/airflow`` and an Airflow on port 8080 are never touched. ``benchmarks/run.py`` times
@@ -28,19 +28,23 @@ from typing import Any
 
 import requests
 
+from tests.integration.airflow_cli import metadata_database
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 AIRFLOW_SH = PROJECT_ROOT / "stack" / "airflow.sh"
 RUN_SH = PROJECT_ROOT / "stack" / "run.sh"
 DAG_ID = "ecommerce_daily"
 FINISHED_RUN_STATES = frozenset({"success", "failed"})
-COMPONENTS = ("api-server", "scheduler", "dag-processor")
+COMPONENTS = ("api-server", "scheduler", "dag-processor", "log-server")
 
-# env.sh keeps these when inherited (pytest itself runs under stack/run.sh, i.e. for port 8080):
-# they must follow the test Airflow's port instead, so env.sh derives them again.
-_DERIVED_FROM_THE_PORT = (
+# env.sh keeps these when inherited (pytest itself runs under stack/run.sh, i.e. for port 8080
+# and the developer's database): they must follow the test Airflow's port and database instead.
+_NOT_INHERITED = (
     "AIRFLOW__CORE__EXECUTION_API_SERVER_URL",
     "AIRFLOW__API__BASE_URL",
     "AIRFLOW__API__PORT",
+    "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN",
+    "METADATA_DB_AIRFLOW_HOME",
 )
 
 
@@ -54,18 +58,18 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def airflow_env(home: Path, api_port: int, extra_env: Mapping[str, str]) -> dict[str, str]:
-    """The environment of the test Airflow's processes (and of CLI calls against it)."""
-    env = {k: v for k, v in os.environ.items() if k not in _DERIVED_FROM_THE_PORT}
+def airflow_env(
+    database: Mapping[str, str], api_port: int, extra_env: Mapping[str, str]
+) -> dict[str, str]:
+    """The environment of the test Airflow's processes (and of CLI calls against it);
+    ``database`` is what ``airflow_cli.metadata_database`` yields (its home and database)."""
+    env = {k: v for k, v in os.environ.items() if k not in _NOT_INHERITED}
+    env.update(database)
     env.update(
-        AIRFLOW_HOME=str(home),
         AIRFLOW_API_PORT=str(api_port),
         # The scheduler's log server (default 8793) would collide with the developer's Airflow.
         AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT=str(free_port()),
         AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE="False",
-        # SQLite's default 5 s lock timeout is too short on a busy machine: `airflow backfill
-        # create` failed with "database is locked" while the scheduler was writing.
-        AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=f"sqlite:///{home}/airflow.db?timeout=60",
         AIRFLOW__CORE__LOAD_EXAMPLES="False",
     )
     env.update(extra_env)
@@ -180,6 +184,23 @@ class LiveAirflow:
                 )
             time.sleep(poll_s)
 
+    def wait_for_backfills_to_complete(self, timeout_s: float, poll_s: float = 2) -> None:
+        """Until every backfill of the DAG is marked complete. The scheduler marks one some
+        seconds after its last run ended; until then a new ``backfill create`` is refused
+        ("Another backfill is running", one running backfill per DAG)."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            backfills = self.api("GET", "/backfills", params={"dag_id": DAG_ID})["backfills"]
+            running = [backfill for backfill in backfills if backfill["completed_at"] is None]
+            if not running:
+                return
+            if time.monotonic() > deadline:
+                raise LiveAirflowError(
+                    f"backfills still running after {timeout_s:.0f} s: {running}\n"
+                    + self.diagnostics()
+                )
+            time.sleep(poll_s)
+
     def explain_run(self, run_id: str) -> str:
         """Task states and the logs of the tasks that did not succeed: for assertion messages."""
         parts = [f"run {run_id}: {self.dag_run(run_id)['state']}"]
@@ -247,11 +268,20 @@ def _wait_for_dag(airflow: LiveAirflow, timeout_s: float) -> None:
 def running_airflow(
     folder: Path, extra_env: Mapping[str, str] | None = None, start_timeout_s: float = 300
 ) -> Iterator[LiveAirflow]:
-    """Start a fresh Airflow in ``folder``, yield it with ``ecommerce_daily`` unpaused, stop it."""
+    """Start a fresh Airflow in ``folder`` on a database of its own, yield it with
+    ``ecommerce_daily`` unpaused, stop it and drop its database."""
     home = folder / "airflow-home"
     api_port = free_port()
-    env = airflow_env(home, api_port, extra_env or {})
-    airflow = LiveAirflow(home=home, api_url=f"http://127.0.0.1:{api_port}", env=env)
+    with metadata_database(home) as database:
+        env = airflow_env(database, api_port, extra_env or {})
+        airflow = LiveAirflow(home=home, api_url=f"http://127.0.0.1:{api_port}", env=env)
+        with _started(airflow, start_timeout_s):
+            yield airflow
+
+
+@contextmanager
+def _started(airflow: LiveAirflow, start_timeout_s: float) -> Iterator[None]:
+    env = airflow.env
     try:
         started = _stack(env, "start", start_timeout_s)
         if started.returncode != 0:
@@ -262,7 +292,7 @@ def running_airflow(
         airflow.login()
         _wait_for_dag(airflow, timeout_s=120)
         airflow.api("PATCH", f"/dags/{DAG_ID}", json={"is_paused": False})
-        yield airflow
+        yield
     finally:
         stopped = _stack(env, "stop", 120)
         if stopped.returncode != 0:

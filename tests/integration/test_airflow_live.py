@@ -14,6 +14,7 @@ import contextlib
 import re
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -24,6 +25,7 @@ import pytest
 import requests
 
 from include.ecommerce.partitions import Partition
+from tests.integration.airflow_cli import isolated_airflow_home, run_airflow
 from tests.integration.live_airflow import (
     FINISHED_RUN_STATES,
     PROJECT_ROOT,
@@ -211,6 +213,72 @@ def test_backfill_create_processes_each_day_of_the_range(airflow, hdfs):
         assert finished["state"] == "success", airflow.explain_run(run["dag_run_id"])
     for day in days:
         assert_day_published(hdfs, day, started)
+    airflow.wait_for_backfills_to_complete(timeout_s=120)
+
+
+DATABASE_ERRORS = re.compile(
+    r"database is locked|OperationalError|deadlock detected|could not serialize access"
+)
+STRESS_DAYS = [f"2025-01-0{n}" for n in range(1, 8)]  # no landing data: each run fails early
+STRESS_TRIGGER_DAY = "2025-01-08"
+
+
+def log_sizes(airflow: LiveAirflow) -> dict[Path, int]:
+    logs = airflow.home / "run"
+    return {path: path.stat().st_size for path in logs.glob("airflow-*.log")}
+
+
+def new_log_text(sizes: dict[Path, int]) -> str:
+    text = []
+    for path, size in sizes.items():
+        with path.open(errors="replace") as log_file:
+            log_file.seek(size)
+            text.append(f"--- {path.name} ---\n{log_file.read()}")
+    return "\n".join(text)
+
+
+def test_backfill_and_trigger_at_once_while_the_scheduler_runs_hit_no_database_error(airflow):
+    """The metadata database under the load that locked SQLite: a 7-day backfill (seven runs
+    at once) created while the scheduler, api-server and dag-processor write, and a REST
+    trigger arriving at the same moment. Days without landing data keep the runs short."""
+    airflow.wait_for_backfills_to_complete(timeout_s=120)  # one running backfill per DAG
+    sizes = log_sizes(airflow)
+    command = ["backfill", "create", "--dag-id", "ecommerce_daily", "--from-date", STRESS_DAYS[0],
+               "--to-date", STRESS_DAYS[-1], "--max-active-runs", str(len(STRESS_DAYS))]  # fmt: skip
+    start_together = threading.Barrier(2)
+    triggered: dict[str, str] = {}
+
+    def trigger() -> None:
+        start_together.wait()
+        triggered["run_id"] = airflow.trigger(logical_date=f"{STRESS_TRIGGER_DAY}T00:00:00Z")
+
+    trigger_thread = threading.Thread(target=trigger)
+    trigger_thread.start()
+    start_together.wait()
+    created = airflow.cli(*command)
+    trigger_thread.join(timeout=120)
+
+    assert created.returncode == 0, created.stdout[-3000:]
+    assert not DATABASE_ERRORS.search(created.stdout), created.stdout[-3000:]
+    assert "run_id" in triggered, "the REST trigger did not return"
+    backfill_runs = [
+        run
+        for run in airflow.dag_runs(run_type="backfill", order_by="logical_date")
+        if parse_time(run["logical_date"]).date().isoformat() in STRESS_DAYS
+    ]
+    assert [parse_time(run["logical_date"]).date().isoformat() for run in backfill_runs] == (
+        STRESS_DAYS
+    )
+    deadline = time.monotonic() + RUN_TIMEOUT_S
+    for run_id in [triggered["run_id"], *(run["dag_run_id"] for run in backfill_runs)]:
+        finished = airflow.wait_for_run(run_id, max(deadline - time.monotonic(), 1))
+        # No landing data: each run ends failed, after a healthy HDFS check, for that reason.
+        assert finished["state"] == "failed", airflow.explain_run(run_id)
+        assert airflow.task_states(run_id)["check_hdfs_health"] == "success", airflow.explain_run(
+            run_id
+        )
+    logs = new_log_text(sizes)
+    assert not DATABASE_ERRORS.search(logs), DATABASE_ERRORS.search(logs) and logs[-5000:]
 
 
 # --- killing the task kills the Spark job -------------------------------------------------------
@@ -321,29 +389,19 @@ def test_dags_test_on_the_spark_standalone_master(spark_standalone, hdfs, tmp_pa
     """`airflow dags test` needs no scheduler: its own fresh AIRFLOW_HOME, the master's URL as
     spark_default, and the run shows up as a finished application on the master."""
     day = Partition.parse("2026-02-15")
-    env = airflow_env(
-        tmp_path / "airflow-home",
-        free_port(),
-        {
-            "AIRFLOW_CONN_SPARK_DEFAULT": spark_standalone,
-            "AIRFLOW_VAR_ECOMMERCE_REPORTS_DIR": str(reports_dir),
-        },
-    )
     known = {app["id"] for app in completed_apps()}
     started = datetime.now(UTC)
-    run_sh = [str(PROJECT_ROOT / "stack" / "run.sh"), "airflow"]
-    for args in (["db", "migrate"], ["dags", "test", "ecommerce_daily", day.iso]):
-        result = subprocess.run(
-            [*run_sh, *args],
-            cwd=PROJECT_ROOT,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            timeout=600,
-            check=False,
+    with isolated_airflow_home(tmp_path / "airflow-home") as database:
+        env = airflow_env(
+            database,
+            free_port(),
+            {
+                "AIRFLOW_CONN_SPARK_DEFAULT": spark_standalone,
+                "AIRFLOW_VAR_ECOMMERCE_REPORTS_DIR": str(reports_dir),
+            },
         )
-        assert result.returncode == 0, result.stdout[-5000:]
+        result = run_airflow("dags", "test", "ecommerce_daily", day.iso, env=env)
+    assert result.returncode == 0, result.stdout[-5000:]
     assert "state=success" in result.stdout or "DagRunState.SUCCESS" in result.stdout, (
         result.stdout[-5000:]
     )

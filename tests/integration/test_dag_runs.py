@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
 from include.ecommerce.partitions import Partition
@@ -22,11 +24,9 @@ def reports_dir(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def airflow_env(tmp_path_factory, reports_dir) -> dict[str, str]:
-    return {
-        **isolated_airflow_home(tmp_path_factory.mktemp("airflow_home")),
-        "AIRFLOW_VAR_ECOMMERCE_REPORTS_DIR": str(reports_dir),
-    }
+def airflow_env(tmp_path_factory, reports_dir) -> Iterator[dict[str, str]]:
+    with isolated_airflow_home(tmp_path_factory.mktemp("airflow_home")) as home:
+        yield {**home, "AIRFLOW_VAR_ECOMMERCE_REPORTS_DIR": str(reports_dir)}
 
 
 def dags_test(day: str, airflow_env: dict[str, str]) -> str:

@@ -41,12 +41,13 @@ def dirty_days(tmp_path_factory):
     reports = tmp_path_factory.mktemp("reports")
     clean_below = write_dirty_day(landing, BELOW, bad_lines(BELOW.iso))
     write_dirty_day(landing, ABOVE, bad_lines(ABOVE.iso) * 20)  # 60 of 461 rows: 13%
-    env = {
-        **isolated_airflow_home(tmp_path_factory.mktemp("airflow_home")),
-        "AIRFLOW_VAR_ECOMMERCE_LANDING_DIR": str(landing),
-        "AIRFLOW_VAR_ECOMMERCE_REPORTS_DIR": str(reports),
-    }
-    return env, reports, clean_below
+    with isolated_airflow_home(tmp_path_factory.mktemp("airflow_home")) as home:
+        env = {
+            **home,
+            "AIRFLOW_VAR_ECOMMERCE_LANDING_DIR": str(landing),
+            "AIRFLOW_VAR_ECOMMERCE_REPORTS_DIR": str(reports),
+        }
+        yield env, reports, clean_below
 
 
 def test_dirty_day_below_the_threshold_is_published_with_every_row_accounted_for(dirty_days, hdfs):
