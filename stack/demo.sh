@@ -14,12 +14,12 @@ DAY="${1:-2026-02-14}"
 # demo gets an Airflow home and a database of its own on the local PostgreSQL server instead
 # (`airflow_demo`, made once and kept for the next demo).
 DEMO_DB=airflow_demo
-export AIRFLOW_HOME="$RUNTIME_DIR/airflow-demo"
-mkdir -p "$AIRFLOW_HOME"
 "$PROJECT_ROOT/stack/postgres.sh" list-dbs | grep -qx "\s*$DEMO_DB\s*" \
   || "$PROJECT_ROOT/stack/postgres.sh" create-db "$DEMO_DB" > /dev/null
 AIRFLOW__DATABASE__SQL_ALCHEMY_CONN="$("$PROJECT_ROOT/stack/postgres.sh" url "$DEMO_DB")"
+export AIRFLOW_HOME="$RUNTIME_DIR/airflow-demo"
 export AIRFLOW__DATABASE__SQL_ALCHEMY_CONN METADATA_DB_AIRFLOW_HOME="$AIRFLOW_HOME"
+mkdir -p "$AIRFLOW_HOME"
 airflow db migrate > "$AIRFLOW_HOME/db-migrate.log" 2>&1 \
   || die "airflow db migrate of the demo's database failed, see $AIRFLOW_HOME/db-migrate.log"
 LOG="$RUNTIME_DIR/logs/demo-$DAY.log"
