@@ -49,7 +49,7 @@ DAG_ID = "ecommerce_daily"
 
 with DAG(
     dag_id=DAG_ID,
-    description="HDFS health -> raw upload -> Spark ETL -> validation -> daily report",
+    description="HDFS health -> landing day -> raw upload -> Spark ETL -> validation -> report",
     doc_md=__doc__,
     # Data-interval timetable: a run's logical date is the start of the day it covers.
     schedule=CronDataIntervalTimetable("0 0 * * *", timezone="UTC"),
