@@ -14,7 +14,7 @@ PYTEST_ARGS ?=
 BENCH_ARGS ?=
 
 .PHONY: help venv lock browser hdfs-up hdfs-down spark-up spark-down postgres-install postgres-up \
-        postgres-down airflow-db airflow-up airflow-down \
+        postgres-down airflow-db airflow-up airflow-down simulate backfill \
         demo test lint format bench stop clean
 
 help: ## list the targets
@@ -60,19 +60,32 @@ airflow-db: venv postgres-up
 	@out=$$($(RUN) airflow db migrate 2>&1) \
 	  || { echo "$$out" | tail -n 30 >&2; echo "error: airflow db migrate failed (output above)" >&2; exit 1; }
 
-# Headless Chromium renders the HTML report in a test. Debian's package; as root it is installed
-# here, otherwise the message says what to run.
+# Headless Chromium renders the HTML report in a test, and Selenium drives it (through Debian's
+# chromium-driver) through the Airflow UI in the browser tests. Debian's packages; as root they
+# are installed here, otherwise the message says what to run.
 browser:
-	@command -v chromium > /dev/null || { \
+	@{ command -v chromium && command -v chromedriver; } > /dev/null || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get > /dev/null; then \
-	    echo "installing Debian's chromium for the HTML report test"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium > /dev/null; \
+	    echo "installing Debian's chromium and chromium-driver for the browser tests"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver > /dev/null; \
 	  else \
-	    echo "error: the HTML report test needs Chromium: sudo apt-get install chromium" >&2; exit 1; \
+	    echo "error: the browser tests need Chromium and its driver: sudo apt-get install chromium chromium-driver" >&2; exit 1; \
 	  fi; }
 
-airflow-up: hdfs-up airflow-db ## start the Airflow UI, scheduler and dag-processor; print address and password
+# A stand-in collector for the local stack: yesterday's day (UTC) with its _READY marker, in the
+# landing folder the DAG reads, so the run the scheduler creates on unpause has its data.
+SIMULATE_DATE ?= $(shell date -u -d yesterday +%F)
+SIMULATE_ROWS ?= 2000
+simulate: venv ## write yesterday's generated landing day (SIMULATE_DATE, SIMULATE_ROWS) with its _READY marker
+	@$(RUN) bash -c 'python -m include.data.generate_logs --quiet --date $(SIMULATE_DATE) --rows $(SIMULATE_ROWS) \
+	  --out "$${AIRFLOW_VAR_ECOMMERCE_LANDING_DIR:-include/data/landing}"' | sed 's/^/landing day written: /'
+
+airflow-up: hdfs-up airflow-db simulate ## start the Airflow UI, scheduler and dag-processor; print address and password
 	stack/airflow.sh start
+
+backfill: airflow-up ## run the DAG for FROM..TO (YYYY-MM-DD, inclusive), one day at a time, and follow it
+	@[ -n "$(FROM)" ] && [ -n "$(TO)" ] || { echo "usage: make backfill FROM=YYYY-MM-DD TO=YYYY-MM-DD" >&2; exit 2; }
+	@$(RUN) python -m include.ecommerce.backfill --from-date "$(FROM)" --to-date "$(TO)"
 
 airflow-down: ## stop the local Airflow processes
 	stack/airflow.sh stop

@@ -44,9 +44,16 @@ the decompression codec by the exact suffix ``.gz``, so ``DAY.CSV.GZ`` would be 
 ``EXTRA.CSV`` is left out and named, never renamed behind anybody's back."""
 
 
+LANDING_READY_MARKER = "_READY"
+"""Written last by the collector into a landing day: the day is complete (see
+include/ecommerce/landing.py). Not data: the upload names it and leaves it out."""
+
+
 def input_file_problem(name: str) -> str | None:
     """The one rule for input files, used by the upload (landing) and the job (raw partition):
     None when ``name`` is input, else why it is left out."""
+    if name == LANDING_READY_MARKER:
+        return "the collector's marker that the day is complete (not data)"
     if name.startswith("."):
         return "hidden file (leading '.')"
     if name.startswith("_"):

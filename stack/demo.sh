@@ -8,6 +8,20 @@ source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 
 require_metadata_db
 DAY="${1:-2026-02-14}"
+
+# `airflow dags test` records its run with the logical date as start date: in the database the
+# UI shows, the Runs tab would say the demo run started on 2026-02-14 and lasted months. The
+# demo gets an Airflow home and a database of its own on the local PostgreSQL server instead
+# (`airflow_demo`, made once and kept for the next demo).
+DEMO_DB=airflow_demo
+"$PROJECT_ROOT/stack/postgres.sh" list-dbs | grep -qx "\s*$DEMO_DB\s*" \
+  || "$PROJECT_ROOT/stack/postgres.sh" create-db "$DEMO_DB" > /dev/null
+AIRFLOW__DATABASE__SQL_ALCHEMY_CONN="$("$PROJECT_ROOT/stack/postgres.sh" url "$DEMO_DB")"
+export AIRFLOW_HOME="$RUNTIME_DIR/airflow-demo"
+export AIRFLOW__DATABASE__SQL_ALCHEMY_CONN METADATA_DB_AIRFLOW_HOME="$AIRFLOW_HOME"
+mkdir -p "$AIRFLOW_HOME"
+airflow db migrate > "$AIRFLOW_HOME/db-migrate.log" 2>&1 \
+  || die "airflow db migrate of the demo's database failed, see $AIRFLOW_HOME/db-migrate.log"
 LOG="$RUNTIME_DIR/logs/demo-$DAY.log"
 mkdir -p "$(dirname "$LOG")"
 

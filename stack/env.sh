@@ -76,6 +76,8 @@ require_metadata_db() {
     || die "no metadata database for AIRFLOW_HOME=$AIRFLOW_HOME: for the local Airflow ($RUNTIME_DIR/airflow) run 'make airflow-db' (it starts PostgreSQL with stack/postgres.sh and migrates the database); for another AIRFLOW_HOME set AIRFLOW__DATABASE__SQL_ALCHEMY_CONN and METADATA_DB_AIRFLOW_HOME (stack/postgres.sh create-db NAME; stack/postgres.sh url NAME)."
 }
 export AIRFLOW__CORE__DAGS_FOLDER="${AIRFLOW__CORE__DAGS_FOLDER:-$PROJECT_ROOT/dags}"
+# plugins/ecommerce_reports.py: the api-server serves the reports behind generate_report's link.
+export AIRFLOW__CORE__PLUGINS_FOLDER="${AIRFLOW__CORE__PLUGINS_FOLDER:-$PROJECT_ROOT/plugins}"
 export AIRFLOW__CORE__LOAD_EXAMPLES="${AIRFLOW__CORE__LOAD_EXAMPLES:-False}"
 export AIRFLOW__CORE__EXECUTOR="${AIRFLOW__CORE__EXECUTOR:-LocalExecutor}"
 # Two cores: a handful of task processes, not Airflow's default 32.

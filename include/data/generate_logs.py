@@ -8,7 +8,8 @@ catalogue) at any size, and the same bytes every time for the same arguments.
     python -m include.data.generate_logs --date 2026-02-10 --rows 5000000 --files 4 --gzip ...
 
 Writes ``<out>/YYYY/MM/DD/ecommerce_logs.csv`` (one file) or ``ecommerce_logs-NN.csv`` (several),
-``.csv.gz`` with ``--gzip``. Everything random is drawn with numpy from a seed made of the date
+``.csv.gz`` with ``--gzip``, then the day's ``_READY`` marker, as a collector does (see
+``include/ecommerce/landing.py``). Everything random is drawn with numpy from a seed made of the date
 (and ``--seed-extra``), so a day never changes; rows are built in chunks from lookup tables, which
 keeps 5M rows (~400 MB) well under a minute.
 """
@@ -28,6 +29,9 @@ import numpy as np
 RAW_HEADER = "timestamp,user_id,session_id,event_type,product_id,category,price,quantity"
 """The contract's header (spark_jobs.contract.RAW_COLUMNS; spelled out to keep this module free
 of the job's package, and checked against it by the unit tests)."""
+
+READY_MARKER = "_READY"
+"""Says the day is complete (include.ecommerce.landing.READY_MARKER; checked by the unit tests)."""
 
 EVENT_TYPES = ("view", "add_to_cart", "purchase")
 
@@ -224,11 +228,14 @@ def write_day(
     gzip_files: bool | Sequence[bool] = False,
     seed_extra: int = 0,
     progress: bool = False,
+    ready_marker: bool = True,
 ) -> list[Path]:
     """Write one generated day under ``out`` and return the files written.
 
     Rows are in time order and split into ``files`` consecutive parts (like rolled log files),
-    each with the header. ``gzip_files`` is one flag for all files or one per file.
+    each with the header. ``gzip_files`` is one flag for all files or one per file. Like a
+    collector, it writes the day's ``_READY`` marker last (``ready_marker=False`` leaves it out,
+    for a day still arriving).
     """
     if files < 1:
         raise ValueError(f"files must be >= 1, got {files}")
@@ -257,6 +264,8 @@ def write_day(
                         _format_lines(day, partition_date, catalogue, chunk_start, chunk_stop)
                     )
                     bar.update(chunk_stop - chunk_start)
+    if ready_marker:
+        (paths[0].parent / READY_MARKER).touch()
     return paths
 
 
@@ -271,6 +280,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--gzip", action="store_true", help="write .csv.gz files")
     parser.add_argument("--seed-extra", type=int, default=0, help="another day-sized variant")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument(
+        "--no-ready-marker", action="store_true", help="leave out the day's _READY marker"
+    )
     args = parser.parse_args(argv)
     paths = write_day(
         args.date,
@@ -280,6 +292,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         gzip_files=args.gzip,
         seed_extra=args.seed_extra,
         progress=not args.quiet and sys.stderr.isatty(),
+        ready_marker=not args.no_ready_marker,
     )
     for path in paths:
         print(path)

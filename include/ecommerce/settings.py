@@ -86,6 +86,33 @@ DEFAULT_LATE_DATA_DAYS = 7
 manifests of their raw partitions, and flags the days whose landing changed (late data)."""
 DEFAULT_MAX_REJECT_RATIO = contract.DEFAULT_MAX_REJECT_RATIO
 """Share of rejected raw rows above which a day is not published (the job's own default)."""
+DEFAULT_LANDING_DEADLINE_HOURS = 6
+"""How long after its day ends (midnight UTC) a run waits for the landing day's ``_READY``."""
+
+# --- Waiting for the landing day ----------------------------------------------------------------
+LANDING_POKE_INTERVAL_VARIABLE = "ecommerce_landing_poke_seconds"
+DEFAULT_LANDING_POKE_INTERVAL_S = 60
+
+
+def landing_poke_interval_s() -> int:
+    """Seconds between two looks for a landing day's marker (each look is a short task run).
+
+    Read at parse time (a sensor's ``poke_interval`` is not templated), so only from the
+    variable's environment form ``AIRFLOW_VAR_ECOMMERCE_LANDING_POKE_SECONDS``.
+    """
+    text = variable_from_environment(
+        LANDING_POKE_INTERVAL_VARIABLE, str(DEFAULT_LANDING_POKE_INTERVAL_S)
+    )
+    try:
+        seconds = int(text)
+    except ValueError:
+        seconds = 0
+    if seconds < 1:
+        raise ValueError(
+            f"AIRFLOW_VAR_{LANDING_POKE_INTERVAL_VARIABLE.upper()}={text!r}: "
+            "expected a whole number of seconds >= 1"
+        )
+    return seconds
 
 
 @dataclass(frozen=True)

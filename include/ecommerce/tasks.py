@@ -106,6 +106,38 @@ def check_hdfs_health(**context: Any) -> dict[str, Any]:
     return {"namenode": state.address, "live_datanodes": state.live_datanodes}
 
 
+# --- wait_for_landing_day (a sensor) -----------------------------------------------------------
+
+
+def wait_for_landing_day(**context: Any) -> bool:
+    """False while the day's ``_READY`` marker is missing and its deadline is ahead; past the
+    deadline, fail at once naming the folder (rule: ``include.ecommerce.landing``)."""
+    from datetime import UTC, datetime
+
+    from include.ecommerce.landing import (
+        LandingDay,
+        LandingDeadlinePassedError,
+        check_landing_day,
+        landing_deadline,
+    )
+
+    partition = _partition_or_fail(context)
+    day = LandingDay(partition.local_folder(settings.load_locations().landing_dir))
+    deadline = landing_deadline(
+        partition.partition_date, float(context["params"]["landing_deadline_hours"])
+    )
+    try:
+        ready = check_landing_day(day, deadline, now=datetime.now(UTC))
+    except LandingDeadlinePassedError as error:
+        _fail(f"{partition.iso}: {error}")
+        raise  # unreachable
+    if ready:
+        log.info("%s is ready (%s)", day.folder, day.marker.name)
+    else:
+        log.info("waiting for %s until %s UTC", day.marker, f"{deadline:%Y-%m-%d %H:%M}")
+    return ready
+
+
 # --- upload_raw_logs --------------------------------------------------------------------------------
 
 
@@ -209,6 +241,7 @@ def generate_report(**context: Any) -> str:
     """Render the text and HTML reports, log the text one, store both in HDFS and locally."""
     from include.ecommerce.report import REPORT_FILE_NAME, render_text
     from include.ecommerce.report_html import HTML_REPORT_FILE_NAME, render_html
+    from include.ecommerce.report_link import html_report_url
     from include.ecommerce.validation import is_published
 
     partition = _partition_or_fail(context)
@@ -228,6 +261,7 @@ def generate_report(**context: Any) -> str:
         client, partition.report_partition, local_folder, HTML_REPORT_FILE_NAME, page
     )
     log.info("HTML report stored at hdfs:%s; open it locally: %s", html_path, local_html)
+    log.info('in the UI: this task\'s "HTML report" link, %s', html_report_url(report_path))
     return report_path
 
 

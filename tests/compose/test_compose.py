@@ -643,16 +643,17 @@ def test_airflow_dockerfile_installs_the_lock_and_copies_the_project() -> None:
     assert not re.search(r"pip install[^\n]*-r[^\n]*requirements\.lock", text), (
         "plain `pip install -r` resolves again and brings back what lock-excludes.txt leaves out"
     )
-    for folder in ("dags", "spark_jobs", "include"):
+    for folder in ("dags", "spark_jobs", "include", "plugins"):
         assert re.search(rf"^COPY .*\b{folder}/ /opt/airflow/project/{folder}/$", text, re.M), (
             folder
         )
     assert "openjdk-17-jre-headless" in text
     ignore = (ROOT / "docker" / "Dockerfile.dockerignore").read_text().splitlines()
-    for needed in ("!requirements.lock", "!dags/", "!spark_jobs/", "!include/"):
+    for needed in ("!requirements.lock", "!dags/", "!spark_jobs/", "!include/", "!plugins/"):
         assert needed in ignore, f"the build context lacks {needed[1:]}"
     # Paths the compose file and the settings rely on.
     assert "AIRFLOW__CORE__DAGS_FOLDER=/opt/airflow/project/dags" in text
+    assert "AIRFLOW__CORE__PLUGINS_FOLDER=/opt/airflow/project/plugins" in text
     assert "PYTHONPATH=/opt/airflow/project" in text
 
 

@@ -16,6 +16,7 @@ from include.ecommerce import settings
 DAGS_FOLDER = Path(__file__).resolve().parents[2] / "dags"
 TASK_ORDER = [
     "check_hdfs_health",
+    "wait_for_landing_day",
     "upload_raw_logs",
     "spark_etl",
     "validate_outputs",
@@ -58,7 +59,14 @@ def test_timetable_is_a_data_interval_one_in_utc(dag):
     assert dag.timetable.expression == "0 0 * * *"
     assert str(dag.timetable.timezone) == "UTC"
     assert dag.catchup is False
-    assert dag.max_active_runs == 1
+
+
+def test_a_waiting_run_does_not_hold_back_other_days_but_spark_runs_one_at_a_time(dag):
+    assert dag.max_active_runs > 1
+    assert dag.get_task("spark_etl").max_active_tis_per_dag == 1
+    sensor = dag.get_task("wait_for_landing_day")
+    assert sensor.mode == "reschedule"  # holds no worker slot while it waits
+    assert sensor.poke_interval == settings.DEFAULT_LANDING_POKE_INTERVAL_S
 
 
 def test_params_have_defaults_from_settings(dag):
@@ -67,6 +75,7 @@ def test_params_have_defaults_from_settings(dag):
     assert params["max_reject_ratio"] == settings.DEFAULT_MAX_REJECT_RATIO
     assert params["min_live_datanodes"] == settings.DEFAULT_MIN_LIVE_DATANODES
     assert params["min_free_bytes"] == settings.DEFAULT_MIN_FREE_BYTES
+    assert params["landing_deadline_hours"] == settings.DEFAULT_LANDING_DEADLINE_HOURS
 
 
 def test_spark_task_uses_the_connection_and_the_job(dag):

@@ -136,3 +136,12 @@ def spark_standalone() -> Iterator[str]:
     yield f"spark://127.0.0.1:{os.environ.get('SPARK_MASTER_PORT', '7077')}"
     if not already_running:
         run_stack_script("spark-standalone.sh", "stop", timeout=60)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Keep each phase's report on the test item (``item.rep_call``), so a fixture can tell in
+    its teardown whether the test failed (the browser tests then save a screenshot)."""
+    report = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report

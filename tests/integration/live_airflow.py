@@ -9,7 +9,8 @@ its backfill on the same harness.
 
 The scheduler's cron schedule is switched off (``[scheduler] use_job_schedule``): unpausing would
 otherwise start a scheduled run for yesterday, which has no landing data. Triggered and backfill
-runs are unaffected.
+runs are unaffected. ``test_ui_and_schedule.py`` turns it back on through ``extra_env``
+(``AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE=True``) with yesterday's day in its landing folder.
 """
 
 from __future__ import annotations

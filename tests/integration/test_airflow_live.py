@@ -45,7 +45,13 @@ KILL_DEADLINE_S = 30
 BIG_DAY = Partition.parse("2026-03-01")
 BIG_DAY_ROWS = 2_000_000
 NO_DATE_MESSAGE = "this run has no logical date and no 'partition_date' param"
-DOWNSTREAM_OF_HEALTH = ("upload_raw_logs", "spark_etl", "validate_outputs", "generate_report")
+DOWNSTREAM_OF_HEALTH = (
+    "wait_for_landing_day",
+    "upload_raw_logs",
+    "spark_etl",
+    "validate_outputs",
+    "generate_report",
+)
 SPARK_MASTER_UI = "http://127.0.0.1:8081/json/"
 
 

@@ -101,3 +101,15 @@ def test_missing_landing_day_fails_with_the_expected_path(hdfs, airflow_env):
     assert "ecommerce_daily failed for 2026-01-13 in task upload_raw_logs" in result.stdout
     assert "2026-01-13: no landing folder: expected " in result.stdout
     assert "include/data/landing/2026/01/13/*.csv" in result.stdout
+
+
+def test_long_past_day_without_data_fails_at_once_while_waiting_for_it(hdfs, airflow_env):
+    result = run_airflow(
+        "tasks", "test", "ecommerce_daily", "wait_for_landing_day", "2026-01-13", env=airflow_env
+    )
+    assert TASK_FAILED in result.stdout, result.stdout[-3000:]
+    assert "ecommerce_daily failed for 2026-01-13 in task wait_for_landing_day" in result.stdout
+    assert (
+        "2026-01-13: landing day not ready by its deadline 2026-01-14 06:00 UTC: no landing folder "
+    ) in result.stdout
+    assert "include/data/landing/2026/01/13" in result.stdout
