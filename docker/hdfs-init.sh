@@ -26,10 +26,12 @@ for attempt in $(seq 1 "$WAIT_ATTEMPTS"); do
 done
 timeout 300 hdfs dfsadmin -safemode wait
 
-hdfs dfs -mkdir -p "${PIPELINE_ROOTS[@]}"
+# The pipeline user's home holds its HDFS trash (.Trash): replaced partitions go there.
+PIPELINE_HOME="/user/$PIPELINE_HDFS_USER"
+hdfs dfs -mkdir -p "${PIPELINE_ROOTS[@]}" "$PIPELINE_HOME"
 # Parents stay the superuser's, readable by all, writable by none else.
 hdfs dfs -chmod 755 /user /user/data /user/data/raw /user/data/processed /user/data/reports
-hdfs dfs -chown "$PIPELINE_HDFS_USER" "${PIPELINE_ROOTS[@]}"
-hdfs dfs -chmod 755 "${PIPELINE_ROOTS[@]}"
-hdfs dfs -ls -d /user/data/*/ecommerce
-log "done: ${PIPELINE_ROOTS[*]} owned by $PIPELINE_HDFS_USER, mode 755"
+hdfs dfs -chown "$PIPELINE_HDFS_USER" "${PIPELINE_ROOTS[@]}" "$PIPELINE_HOME"
+hdfs dfs -chmod 755 "${PIPELINE_ROOTS[@]}" "$PIPELINE_HOME"
+hdfs dfs -ls -d /user/data/*/ecommerce "$PIPELINE_HOME"
+log "done: ${PIPELINE_ROOTS[*]} and $PIPELINE_HOME (its trash) owned by $PIPELINE_HDFS_USER, mode 755"

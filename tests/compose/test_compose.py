@@ -377,6 +377,9 @@ def test_hdfs_init_creates_the_pipeline_roots_for_airflow_without_777() -> None:
     commands = "\n".join(line for line in script.splitlines() if not line.lstrip().startswith("#"))
     world_writable = re.search(r"chmod\s+(-R\s+)?([0-7]?[0-7][0-7][2367]\b|[oa]*\+\w*w)", commands)
     assert not world_writable, f"no world-writable folder: {world_writable}"
+    # Replaced partitions go to the pipeline user's HDFS trash, under its home folder.
+    assert 'PIPELINE_HOME="/user/$PIPELINE_HDFS_USER"' in script
+    assert re.search(r"-chown \"\$PIPELINE_HDFS_USER\" .*\"\$PIPELINE_HOME\"", commands)
 
 
 def test_healthchecks_use_the_namenode_jmx_and_the_spark_master_json(

@@ -85,7 +85,7 @@ def test_dead_datanode_fails_the_health_check_with_its_reason(hdfs, first_run, a
         state = hdfs.wait_for_live_datanodes(0, timeout_s=60)
         assert state["NumLiveDataNodes"] == 0
         result = run_airflow(
-            "tasks", "test", "ecommerce_daily", "check_hdfs_health", SAMPLE_DAY.iso
+            "tasks", "test", "ecommerce_daily", "check_hdfs_health", SAMPLE_DAY.iso, env=airflow_env
         )
     finally:
         hdfs.start_datanode()
