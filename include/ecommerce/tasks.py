@@ -166,12 +166,19 @@ def upload_raw_logs(**context: Any) -> dict[str, Any]:
         raise RuntimeError(str(error)) from None  # another run of the day: retry later
     late = _late_days(client, partition, locations.landing_dir, context)
     return {
-        "partition_date": partition.iso,
-        "input_uri": hdfs_uri(locations.hdfs_uri, partition.raw_partition),
-        "output_uri": hdfs_uri(locations.hdfs_uri, partition.processed_partition),
-        "hdfs_user": hdfs_user,
+        **job_arguments(partition, locations.hdfs_uri, hdfs_user),
         "restated": uploaded.changes.describe() if uploaded.restated else "",
         "late_days": late,
+    }
+
+
+def job_arguments(partition: Partition, filesystem_uri: str, hdfs_user: str) -> dict[str, str]:
+    """What ``spark_etl`` reads from ``upload_raw_logs``' XCom (the DAG indexes these keys)."""
+    return {
+        "partition_date": partition.iso,
+        "input_uri": hdfs_uri(filesystem_uri, partition.raw_partition),
+        "output_uri": hdfs_uri(filesystem_uri, partition.processed_partition),
+        "hdfs_user": hdfs_user,
     }
 
 

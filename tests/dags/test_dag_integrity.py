@@ -80,11 +80,11 @@ def test_params_have_defaults_from_settings(dag):
 
 def test_spark_task_uses_the_connection_and_the_job(dag):
     spark_etl = dag.get_task("spark_etl")
-    assert spark_etl._conn_id == settings.SPARK_CONN_ID
+    assert spark_etl.spark_conn_id == settings.SPARK_CONN_ID
     assert Path(spark_etl.application) == settings.SPARK_JOB_PATH
     assert settings.SPARK_JOB_PATH.is_file()
     assert spark_etl.conf == settings.SPARK_JOB_CONF
-    assert spark_etl._driver_memory == settings.SPARK_DRIVER_MEMORY
+    assert spark_etl.spark_driver_memory == settings.SPARK_DRIVER_MEMORY
 
 
 def test_sensor_reschedules_and_declares_the_asset(dag):
@@ -108,3 +108,27 @@ def test_parsing_imports_nothing_heavy():
         check=True,
     )
     assert "HEAVY=\n" in result.stdout + "\n"
+
+
+def test_the_spark_task_reads_only_keys_the_upload_returns(dag):
+    """``spark_etl`` indexes ``upload_raw_logs``' XCom; each key must be one the upload returns."""
+    from include.ecommerce.partitions import Partition
+    from include.ecommerce.tasks import job_arguments
+
+    spark_etl = dag.get_task("spark_etl")
+    templated = [*spark_etl.application_args, *spark_etl.env_vars.values()]
+    read = {
+        arg.key
+        for arg in templated
+        if getattr(getattr(arg, "operator", None), "task_id", None) == "upload_raw_logs"
+    }
+    returned = job_arguments(Partition.parse("2026-02-14"), "hdfs://nn:8020", "airflow")
+
+    assert read == {"partition_date", "input_uri", "output_uri", "hdfs_user"}
+    assert read <= returned.keys()
+    assert returned == {
+        "partition_date": "2026-02-14",
+        "input_uri": "hdfs://nn:8020/user/data/raw/ecommerce/2026/02/14",
+        "output_uri": "hdfs://nn:8020/user/data/processed/ecommerce/2026/02/14",
+        "hdfs_user": "airflow",
+    }
