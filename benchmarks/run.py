@@ -40,8 +40,7 @@ from benchmarks import docs, machine
 from benchmarks.compare import differences
 from benchmarks.measure import Measurement, run_measured
 from include.ecommerce.spark_submit import etl_job_args, etl_submission, script_submission
-from tests.integration.airflow_cli import isolated_airflow_home
-from tests.integration.live_airflow import FINISHED_RUN_STATES, running_airflow
+from stack.live_airflow import FINISHED_RUN_STATES, isolated_airflow_home, running_airflow
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 BENCH_DIR = PROJECT_ROOT / ".runtime" / "bench"

@@ -8,12 +8,18 @@
 set -euo pipefail
 # shellcheck source=stack/env.sh
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+# shellcheck source=stack/daemons.sh
+source "$(dirname "${BASH_SOURCE[0]}")/daemons.sh"
 
 # PID files and process logs belong to one AIRFLOW_HOME, so a second Airflow with its own
 # AIRFLOW_HOME and AIRFLOW_API_PORT (the live tests start one) never sees or stops this one.
 RUN_DIR="$AIRFLOW_HOME/run"
 PID_DIR="$RUN_DIR"
+PID_PREFIX="airflow-"
 LOG_DIR="$RUN_DIR"
+STOP_TIMEOUT_S="${AIRFLOW_STOP_TIMEOUT_S:-30}"
+# What every component's command line holds (daemons.sh's check against a reused PID).
+AIRFLOW_CLASS=airflow
 COMPONENTS=(api-server scheduler dag-processor log-server)
 API_URL="http://127.0.0.1:$AIRFLOW_API_PORT"
 PASSWORDS_FILE="$AIRFLOW_HOME/simple_auth_manager_passwords.json.generated"
@@ -30,12 +36,9 @@ command_of() {
   esac
 }
 
-pid_of() { cat "$PID_DIR/airflow-$1.pid" 2>/dev/null || true; }
-# Alive and still an airflow process (a stale PID file may name a reused PID).
-is_running() {
-  local pid; pid=$(pid_of "$1")
-  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && ps -o args= -p "$pid" 2>/dev/null | grep -q airflow
-}
+log() { echo "airflow: $*"; }
+pid_of() { cat "$(pid_file "$1")" 2>/dev/null || true; }
+component_running() { is_running "$1" "$AIRFLOW_CLASS"; }
 
 # env.sh keeps an inherited execution API URL; one derived from another port (a shell that
 # sourced env.sh before AIRFLOW_API_PORT changed) would send every task to another api-server.
@@ -63,7 +66,7 @@ start() {
   airflow db migrate > "$LOG_DIR/airflow-db-migrate.log" 2>&1 \
     || die "airflow db migrate failed, see $LOG_DIR/airflow-db-migrate.log"
   for component in "${COMPONENTS[@]}"; do
-    if is_running "$component"; then
+    if component_running "$component"; then
       echo "airflow $component already running (pid $(pid_of "$component"))"
       continue
     fi
@@ -73,9 +76,8 @@ start() {
     # Its own session: stop() then reaches every process it forked
     # (uvicorn, executor workers, task supervisors, their tasks and spark-submit).
     # shellcheck disable=SC2046  # the command's words (no spaces inside them)
-    setsid nohup $(command_of "$component") > "$LOG_DIR/airflow-$component.log" 2>&1 < /dev/null &
-    echo $! > "$PID_DIR/airflow-$component.pid"
-    echo "started airflow $component (pid $!, log $LOG_DIR/airflow-$component.log)"
+    launch_daemon "$component" "$LOG_DIR/airflow-$component.log" $(command_of "$component")
+    echo "started airflow $component (pid $(pid_of "$component"), log $LOG_DIR/airflow-$component.log)"
   done
   echo -n "waiting for the api-server at $API_URL "
   for _ in $(seq 1 90); do
@@ -86,7 +88,7 @@ start() {
       status
       return 0
     fi
-    is_running api-server || { echo; tail -n 30 "$LOG_DIR/airflow-api-server.log" >&2; die "the api-server exited"; }
+    component_running api-server || { echo; tail -n 30 "$LOG_DIR/airflow-api-server.log" >&2; die "the api-server exited"; }
     echo -n "."
     sleep 2
   done
@@ -96,34 +98,20 @@ start() {
 }
 
 stop() {
+  local component
   for component in "${COMPONENTS[@]}"; do
-    local pid
-    pid=$(pid_of "$component")
-    [ -n "$pid" ] || continue
-    # Started with setsid: the component leads a session whose ID is its PID, holding everything
-    # it forked, also task processes (each in a process group of its own) and their
-    # spark-submit. TERM the component first (it stops its own workers cleanly), then whatever
-    # is left of the session, also after a crash of the component itself.
-    if is_running "$component"; then
-      kill -TERM "$pid" 2>/dev/null || true
-      for _ in $(seq 1 30); do kill -0 "$pid" 2>/dev/null || break; sleep 1; done
-    fi
-    if ps -o args= -s "$pid" 2>/dev/null | grep -q airflow; then
-      pkill -TERM -s "$pid" 2>/dev/null || true
-      for _ in $(seq 1 5); do pgrep -s "$pid" > /dev/null || break; sleep 1; done
-      pkill -KILL -s "$pid" 2>/dev/null || true
-    fi
-    echo "stopped airflow $component"
-    rm -f "$PID_DIR/airflow-$component.pid"
+    # TERM the component first (it stops its own workers cleanly), then whatever is left of
+    # its session (daemons.sh).
+    stop_daemon_session "$component" "$AIRFLOW_CLASS"
   done
 }
 
 status() {
   for component in "${COMPONENTS[@]}"; do
-    if is_running "$component"; then echo "airflow $component: running (pid $(pid_of "$component"))"
+    if component_running "$component"; then echo "airflow $component: running (pid $(pid_of "$component"))"
     else echo "airflow $component: stopped"; fi
   done
-  if is_running api-server; then
+  if component_running api-server; then
     echo "Airflow UI: $API_URL   user: admin   password: $(admin_password)"
   fi
 }

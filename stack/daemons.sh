@@ -1,4 +1,5 @@
-# Background JVM daemons tracked by PID files: shared by stack/hdfs.sh and stack/spark-standalone.sh.
+# Background daemons tracked by PID files: shared by stack/hdfs.sh, stack/spark-standalone.sh and
+# stack/airflow.sh.
 #
 # Sourced after env.sh (for die) by a script that sets PID_DIR, STOP_TIMEOUT_S and PID_PREFIX
 # (put before each daemon's name in its PID file name; may be empty) and defines log.
@@ -63,4 +64,21 @@ stop_daemon() {
     ticks=$((ticks + 1))
   done
   rm -f "$(pid_file "$name")"
+}
+
+# stop_daemon, then whatever is left of the daemon's session: launch_daemon's setsid made the
+# daemon the leader of a session holding everything it forked (Airflow's task processes, each in
+# a process group of its own, and their spark-submit), also after a crash of the daemon itself.
+# Only a session that still holds a CLASS process is ended (a stale PID may name another session).
+stop_daemon_session() {
+  local name="$1" class="$2" pid
+  pid="$(cat "$(pid_file "$name")" 2>/dev/null || true)"
+  stop_daemon "$name" "$class"
+  [ -n "$pid" ] || return 0
+  if ps -o args= -s "$pid" 2>/dev/null | grep -q -- "$class"; then
+    log "ending what is left of the $name's session $pid"
+    pkill -TERM -s "$pid" 2>/dev/null || true
+    for _ in 1 2 3 4 5; do pgrep -s "$pid" > /dev/null || break; sleep 1; done
+    pkill -KILL -s "$pid" 2>/dev/null || true
+  fi
 }

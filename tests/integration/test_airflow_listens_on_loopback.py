@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.integration.live_airflow import RUN_SH, running_airflow
+from stack.live_airflow import RUN_SH, running_airflow
 
 pytestmark = [pytest.mark.integration, pytest.mark.airflow]
 

@@ -1,7 +1,7 @@
 """The DAG on a real, running Airflow 3: REST triggers, a backfill, killing a Spark job.
 
 One Airflow (api-server, scheduler, dag-processor from ``stack/airflow.sh``) serves every test
-of this module, in a throwaway AIRFLOW_HOME on free ports (``live_airflow.py``); its tasks read
+of this module, in a throwaway AIRFLOW_HOME on free ports (``stack/live_airflow.py``); its tasks read
 a temporary landing folder (the project's February days plus a large generated day) and write
 local reports to a temporary folder. HDFS partitions are the pipeline's real ones: a test
 checks that its run rewrote them (modification time after the run started), not merely that
@@ -25,14 +25,15 @@ import pytest
 import requests
 
 from include.ecommerce.partitions import Partition
-from tests.integration.airflow_cli import isolated_airflow_home, run_airflow
-from tests.integration.live_airflow import (
+from stack.live_airflow import (
     FINISHED_RUN_STATES,
     PROJECT_ROOT,
     LiveAirflow,
     LiveAirflowError,
     airflow_env,
     free_port,
+    isolated_airflow_home,
+    run_airflow,
     running_airflow,
 )
 

@@ -10,7 +10,7 @@ from include.ecommerce.partitions import Partition
 from include.ecommerce.validation import read_partition
 from spark_jobs.contract import CORE_TABLES
 from spark_jobs.handover import MANIFEST_NAME
-from tests.integration.airflow_cli import isolated_airflow_home, run_airflow
+from stack.live_airflow import isolated_airflow_home, run_airflow
 from tests.unit.test_report import EXPECTED_SAMPLE_REPORT_WITH_QUALITY
 
 pytestmark = [pytest.mark.integration, pytest.mark.airflow]

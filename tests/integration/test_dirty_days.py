@@ -13,7 +13,7 @@ import pytest
 from include.data.generate_logs import write_day
 from include.ecommerce.partitions import Partition
 from spark_jobs import handover
-from tests.integration.airflow_cli import isolated_airflow_home, run_airflow
+from stack.live_airflow import isolated_airflow_home, run_airflow
 
 pytestmark = [pytest.mark.integration, pytest.mark.airflow]
 

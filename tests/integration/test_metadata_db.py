@@ -16,7 +16,7 @@ import psycopg2
 import pytest
 from sqlalchemy.engine import make_url
 
-from tests.integration.airflow_cli import (
+from stack.live_airflow import (
     TEST_DATABASE_PREFIX,
     drop_orphaned_test_databases,
     metadata_database,

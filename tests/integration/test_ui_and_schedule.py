@@ -28,7 +28,7 @@ import requests
 
 from include.data.generate_logs import write_day
 from include.ecommerce.partitions import Partition
-from tests.integration.live_airflow import PROJECT_ROOT, LiveAirflow, running_airflow
+from stack.live_airflow import PROJECT_ROOT, LiveAirflow, running_airflow
 
 pytestmark = [pytest.mark.integration, pytest.mark.airflow]
 
