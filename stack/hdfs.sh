@@ -18,6 +18,7 @@
 #   stack/hdfs.sh start-datanode [I] start DataNode I again and wait until it is live
 #   stack/hdfs.sh restart-datanode [I]  both of the above
 #   stack/hdfs.sh fsck [PATH]        Hadoop's `hdfs fsck PATH` (default /) as the superuser
+#   stack/hdfs.sh safemode enter|leave|get   `hdfs dfsadmin -safemode ...` as the superuser
 #
 # HDFS_DATANODE_DU_RESERVED (bytes, default 0): what each DataNode started now leaves free on its
 # volume (dfs.datanode.du.reserved; a test fills the volume this way).
@@ -393,11 +394,12 @@ cmd_stop_datanode() {
   log "DataNode $index stopped on purpose; the NameNode reports it dead after ~15-18 s. Undo: stack/hdfs.sh start-datanode $index"
 }
 
-# Hadoop's `hdfs fsck` (org.apache.hadoop.hdfs.tools.DFSck) as the superuser; its output and exit
-# status (0 healthy, 1 corrupt or missing blocks).
-cmd_fsck() {
-  hadoop_java_cmd fsck org.apache.hadoop.hdfs.tools.DFSck "${1:-/}"
-  HADOOP_USER_NAME="$SUPERUSER" "${HADOOP_JAVA_CMD[@]}" 2>>"$LOG_DIR/fsck.err"
+# One of Hadoop's admin tools as the superuser: its output and exit status.
+# Usage: admin_tool NAME CLASS ARGS...
+admin_tool() {
+  local name="$1" class="$2"; shift 2
+  hadoop_java_cmd "$name" "$class" "$@"
+  HADOOP_USER_NAME="$SUPERUSER" "${HADOOP_JAVA_CMD[@]}" 2>>"$LOG_DIR/$name.err"
 }
 
 cmd_status() {
@@ -439,6 +441,9 @@ case "${1:-}" in
   restart-datanode)
     require_datanode_index "${2:-1}"
     stop_daemon "$(datanode_name "${2:-1}")" "$DATANODE_CLASS"; cmd_start_datanode "${2:-1}" ;;
-  fsck) cmd_fsck "${2:-/}" ;;
-  *) echo "usage: $0 {fetch|start [--datanodes N]|stop|status|stop-datanode [I]|start-datanode [I]|restart-datanode [I]|fsck [PATH]}" >&2; exit 2 ;;
+  # `hdfs fsck PATH`: exit status 0 healthy, 1 corrupt or missing blocks.
+  fsck) admin_tool fsck org.apache.hadoop.hdfs.tools.DFSck "${2:-/}" ;;
+  # `hdfs dfsadmin -safemode enter|leave|get` (tests: a NameNode in safe mode).
+  safemode) admin_tool dfsadmin org.apache.hadoop.hdfs.tools.DFSAdmin -safemode "${2:-get}" ;;
+  *) echo "usage: $0 {fetch|start [--datanodes N]|stop|status|stop-datanode [I]|start-datanode [I]|restart-datanode [I]|fsck [PATH]|safemode enter|leave|get}" >&2; exit 2 ;;
 esac
