@@ -102,6 +102,8 @@ class FaultCluster:
     spark_master: str
     spark_master_ui: str
     landing_dir: Path
+    user: str
+    """The pipeline's HDFS user (the DAG's webhdfs_default login)."""
     client: InsecureClient = field(repr=False)
 
     # --- stack scripts ---------------------------------------------------------------------
@@ -208,7 +210,7 @@ class FaultCluster:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
-            env={**self.env, "HADOOP_USER_NAME": self.client.user},
+            env={**self.env, "HADOOP_USER_NAME": self.user},
             cwd=PROJECT_ROOT,
         )
 
@@ -316,6 +318,7 @@ def fault_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FaultClu
         spark_master=f"spark://127.0.0.1:{base + 5}",
         spark_master_ui=f"http://127.0.0.1:{base + 6}",
         landing_dir=landing_dir,
+        user=user,
         client=InsecureClient(webhdfs_url, user=user),
     )
     try:
