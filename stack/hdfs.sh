@@ -382,6 +382,16 @@ cmd_start_datanode() {
   start_datanode "$index"
   rm -f "$(datanode_hold_file "$index")"  # after the PID file exists, so a waiting `start` sees it running
   wait_until_healthy
+  # The NameNode may still count the DataNode's previous run as live (stopped less than ~15 s
+  # ago): wait for the new one's own web server too, where WebHDFS redirects reads and writes.
+  local http_port deadline=$((SECONDS + START_TIMEOUT_S))
+  read -r _ http_port _ < <(datanode_ports "$index")
+  until curl -sf --max-time 3 -o /dev/null \
+      "http://127.0.0.1:$http_port/jmx?qry=Hadoop:service=DataNode,name=DataNodeInfo"; do
+    is_running "$(datanode_name "$index")" "$DATANODE_CLASS" || { print_log_tails; die "DataNode $index exited during start-up (logs above)."; }
+    [ "$SECONDS" -lt "$deadline" ] || die "DataNode $index's web server did not answer within ${START_TIMEOUT_S}s."
+    sleep 0.5
+  done
   log "DataNode $index live"
 }
 

@@ -263,6 +263,17 @@ def test_namenode_restarted_between_upload_and_job(
     )
 
 
+def restart_all_datanodes(cluster: FaultCluster, env: dict[str, str]) -> None:
+    """Stop every DataNode, wait until the NameNode counts none live (so no read or write is
+    sent to a stopped one's old registration), start them with ``env``."""
+    for index in range(1, DATANODES + 1):
+        cluster.script("hdfs.sh", "stop-datanode", str(index))
+    assert wait_for(lambda: cluster.namenode_state()["NumLiveDataNodes"] == 0, 180, 1)
+    cluster.env = env
+    for index in range(1, DATANODES + 1):
+        cluster.start_datanode(index)
+
+
 def test_full_datanode_volumes_give_a_clear_error_and_keep_the_previous_partition(
     fault_cluster: FaultCluster, clean_run: dict[str, pa.Table], fault_results: list[dict]
 ) -> None:
@@ -271,13 +282,9 @@ def test_full_datanode_volumes_give_a_clear_error_and_keep_the_previous_partitio
     previous_raw = cluster.client.list(PREVIOUS.raw_partition, status=True)
     full = {**cluster.env, "HDFS_DATANODE_DU_RESERVED": str(1024**5)}  # 1 PiB: no room left
     started = time.monotonic()
-    for index in range(1, DATANODES + 1):
-        cluster.script("hdfs.sh", "stop-datanode", str(index))
     original_env = cluster.env
-    cluster.env = full
     try:
-        for index in range(1, DATANODES + 1):
-            cluster.start_datanode(index)
+        restart_all_datanodes(cluster, full)
         assert wait_for(lambda: cluster.namenode_state()["CapacityRemaining"] == 0, 120, 1)
         # The health check names the cause before anything is written.
         with pytest.raises(HdfsUnhealthyError, match=r"0 B free, at least 1\.0 GiB required"):
@@ -299,10 +306,7 @@ def test_full_datanode_volumes_give_a_clear_error_and_keep_the_previous_partitio
         assert cluster.client.list(PREVIOUS.raw_partition, status=True) == previous_raw
         assert cluster.table_differences(previous_tables, PREVIOUS.processed_partition) == []
     finally:
-        cluster.env = original_env
-        for index in range(1, DATANODES + 1):
-            cluster.script("hdfs.sh", "stop-datanode", str(index))
-            cluster.start_datanode(index)
+        restart_all_datanodes(cluster, original_env)
     fault_results.append(
         {
             "fault": f"all {DATANODES} DataNode volumes full (dfs.datanode.du.reserved = 1 PiB)",
