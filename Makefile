@@ -85,7 +85,7 @@ test: hdfs-up airflow-db browser ## run the whole test suite (without the fault 
 
 # A cluster of its own (3 DataNodes, 2 Spark workers, free ports, .runtime/faults), processes
 # killed mid-run; then docs/reliability-faults.md from the results.
-test-faults: venv ## fault tests on a small cluster of their own; writes docs/reliability-faults.md
+test-faults: venv airflow-db ## fault tests on a small cluster of their own; writes docs/reliability-faults.md
 	$(RUN) python -m pytest -m faults tests/integration/faults $(PYTEST_ARGS)
 	$(RUN) python -m tests.integration.faults.fault_table
 

@@ -192,11 +192,22 @@ except (ValueError, LookupError):
 '
 }
 
-# Healthy = FSState Operational (not in safe mode) and every DataNode (datanode_count) live.
+# True when DataNode I is down on purpose (stop-datanode I, not yet start-datanode I).
+is_held() { [ -f "$(datanode_hold_file "$1")" ]; }
+
+# How many DataNodes should be live: all but those stopped on purpose.
+expected_live() {
+  local i count=0
+  for ((i = 1; i <= $(datanode_count); i++)); do is_held "$i" || count=$((count + 1)); done
+  echo "$count"
+}
+
+# Healthy = FSState Operational (not in safe mode) and every DataNode (datanode_count) live,
+# except those stopped on purpose.
 is_healthy() {
   local state live
   read -r state live _ _ < <(namenode_state) || return 1
-  [ "$state" = "Operational" ] && [ "$live" -ge "$(datanode_count)" ]
+  [ "$state" = "Operational" ] && [ "$live" -ge "$(expected_live)" ]
 }
 
 print_log_tails() {
@@ -221,7 +232,7 @@ wait_until_healthy() {
       die "the NameNode exited during start-up (logs above)."
     fi
     for ((i = 1; i <= $(datanode_count); i++)); do
-      if ! is_running "$(datanode_name "$i")" "$DATANODE_CLASS"; then
+      if ! is_held "$i" && ! is_running "$(datanode_name "$i")" "$DATANODE_CLASS"; then
         print_log_tails
         die "DataNode $i exited during start-up (logs above)."
       fi
