@@ -9,7 +9,7 @@ import json
 import sys
 from pathlib import Path
 
-from tests.integration.faults.conftest import PROJECT_ROOT, RESULTS_FILE
+from tests.integration.faults.conftest import FAULT_TEST_ORDER, PROJECT_ROOT, RESULTS_FILE
 
 DOC = PROJECT_ROOT / "docs" / "reliability-faults.md"
 COLUMNS = (
@@ -53,6 +53,10 @@ def render(results: dict) -> str:
     for row in results["faults"]:
         cells = [str(row.get(key, "")).replace("|", "\\|") for key, _ in COLUMNS]
         lines.append("| " + " | ".join(cells) + " |")
+    done = {row["test"] for row in results["faults"]}
+    missing = [test for test in FAULT_TEST_ORDER if test not in done]
+    if missing:
+        lines += ["", "No passing result yet: " + ", ".join(f"`{test}`" for test in missing) + "."]
     return "\n".join(lines) + "\n"
 
 
