@@ -15,7 +15,7 @@ BENCH_ARGS ?=
 
 .PHONY: help venv lock browser hdfs-up hdfs-down spark-up spark-down postgres-install postgres-up \
         postgres-down airflow-db airflow-up airflow-down simulate backfill \
-        demo test lint format bench stop clean
+        demo test test-faults lint format bench stop clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -93,8 +93,14 @@ airflow-down: ## stop the local Airflow processes
 demo: hdfs-up airflow-db ## run the DAG for $(DEMO_DATE) with `airflow dags test` and print the report
 	@stack/demo.sh $(DEMO_DATE)
 
-test: hdfs-up airflow-db browser ## run the whole test suite
-	$(RUN) python -m pytest $(PYTEST_ARGS)
+test: hdfs-up airflow-db browser ## run the whole test suite (without the fault tests)
+	$(RUN) python -m pytest -m "not faults" $(PYTEST_ARGS)
+
+# A cluster of its own (3 DataNodes, 2 Spark workers, free ports, .runtime/faults), processes
+# killed mid-run; then docs/reliability-faults.md from the results.
+test-faults: venv airflow-db ## fault tests on a small cluster of their own; writes docs/reliability-faults.md
+	$(RUN) python -m pytest -m faults tests/integration/faults $(PYTEST_ARGS)
+	$(RUN) python -m tests.integration.faults.fault_table
 
 lint: venv ## ruff check and format check
 	$(VENV)/bin/ruff check .

@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
-# A real Spark standalone cluster on this machine: one master and one worker, both on 127.0.0.1,
-# started from the pyspark wheel's own `spark-class` (the wheel has no start-master.sh).
+# A real Spark standalone cluster on this machine: one master and one worker (or N), all on
+# 127.0.0.1, started from the pyspark wheel's own `spark-class` (the wheel has no start-master.sh).
 #
 #   stack/spark-standalone.sh start    start both (idempotent), wait until the worker registered
-#   stack/spark-standalone.sh stop     stop both by PID (no error when not running)
+#   stack/spark-standalone.sh start --workers N
+#                                      N workers, each 1 core and 1 GiB by default (so two fit
+#                                      on 2 cores), worker I with web UI port
+#                                      SPARK_WORKER_WEBUI_PORT + I - 1
+#   stack/spark-standalone.sh stop     stop all by PID (no error when not running)
 #   stack/spark-standalone.sh status   which daemons run, and what the master reports
+#   stack/spark-standalone.sh stop-worker I | start-worker I   (fault tests: a lost worker)
 #
 # Submit with: spark-submit --master spark://127.0.0.1:$SPARK_MASTER_PORT app.py
 # (Python apps run in client deploy mode: a standalone master cannot host a Python driver.)
@@ -18,8 +23,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/daemons.sh"
 
 SPARK_MASTER_WEBUI_PORT="${SPARK_MASTER_WEBUI_PORT:-8081}"
 SPARK_WORKER_WEBUI_PORT="${SPARK_WORKER_WEBUI_PORT:-8082}"
-SPARK_WORKER_CORES="${SPARK_WORKER_CORES:-2}"
-SPARK_WORKER_MEMORY="${SPARK_WORKER_MEMORY:-2g}"
+SPARK_WORKER_CORES="${SPARK_WORKER_CORES:-}"    # default: 2 with one worker, 1 with N
+SPARK_WORKER_MEMORY="${SPARK_WORKER_MEMORY:-}"  # default: 2g with one worker, 1g with N
 START_TIMEOUT_S="${SPARK_START_TIMEOUT_S:-60}"
 STOP_TIMEOUT_S="${SPARK_STOP_TIMEOUT_S:-20}"
 
@@ -31,6 +36,20 @@ LOG_DIR="$RUNTIME_DIR/logs"
 PID_DIR="$RUNTIME_DIR/pids"
 PID_PREFIX="spark-"
 WORK_DIR="$RUNTIME_DIR/spark/work"  # executors' scratch and app logs (default: inside the wheel)
+WORKER_COUNT_FILE="$RUNTIME_DIR/spark/workers"  # how many workers the last `start` asked for
+
+worker_name() { if [ "$1" = 1 ]; then echo worker; else echo "worker$1"; fi; }
+worker_webui_port() { echo $((SPARK_WORKER_WEBUI_PORT + $1 - 1)); }
+worker_count() {
+  local count
+  count="$(cat "$WORKER_COUNT_FILE" 2>/dev/null || echo 1)"
+  [[ "$count" =~ ^[1-9][0-9]*$ ]] || count=1
+  echo "$count"
+}
+require_worker_index() {
+  [[ "$1" =~ ^[1-9][0-9]*$ ]] && [ "$1" -le "$(worker_count)" ] \
+    || die "no worker $1: this cluster has $(worker_count) (stack/spark-standalone.sh start --workers N)."
+}
 
 log() { echo "spark: $*"; }
 
@@ -65,48 +84,93 @@ except (ValueError, LookupError):
 }
 
 fail_start() {
-  tail -n 30 "$LOG_DIR/spark-master.out" "$LOG_DIR/spark-worker.out" >&2 2>/dev/null || true
+  tail -n 30 "$LOG_DIR/spark-master.out" "$LOG_DIR"/spark-worker*.out >&2 2>/dev/null || true
   die "$1 (logs above)."
 }
 
+all_workers_running() {
+  local i
+  for ((i = 1; i <= $(worker_count); i++)); do
+    is_running "$(worker_name "$i")" "$WORKER_CLASS" || return 1
+  done
+}
+
+# Usage: start_worker I ; the master must be up.
+start_worker() {
+  local cores="$SPARK_WORKER_CORES" memory="$SPARK_WORKER_MEMORY"
+  if [ "$(worker_count)" -ge 2 ]; then cores="${cores:-1}"; memory="${memory:-1g}"; fi
+  [ -n "${SPARK_CLASS:-}" ] || SPARK_CLASS="$(spark_class)"
+  start_daemon "$(worker_name "$1")" "$WORKER_CLASS" "$(worker_webui_port "$1")" "$MASTER_URL" \
+    --host 127.0.0.1 --webui-port "$(worker_webui_port "$1")" \
+    --cores "${cores:-2}" --memory "${memory:-2g}" --work-dir "$WORK_DIR"
+}
+
+# Waits (bounded) until the master counts every worker alive.
+wait_for_workers() {
+  local workers deadline=$((SECONDS + START_TIMEOUT_S)) i
+  until workers="$(alive_workers)" && [ "$workers" -ge "$(worker_count)" ]; do
+    is_running master "$MASTER_CLASS" || fail_start "the Spark master exited during start-up"
+    for ((i = 1; i <= $(worker_count); i++)); do
+      is_running "$(worker_name "$i")" "$WORKER_CLASS" || fail_start "Spark worker $i exited during start-up"
+    done
+    [ "$SECONDS" -lt "$deadline" ] || fail_start "not all $(worker_count) Spark worker(s) registered within ${START_TIMEOUT_S}s"
+    sleep 0.5
+  done
+}
+
+# Usage: cmd_start [--workers N]
 cmd_start() {
-  local workers deadline started=$SECONDS
-  if is_running master "$MASTER_CLASS" && is_running worker "$WORKER_CLASS" \
-      && workers="$(alive_workers)" && [ "$workers" -ge 1 ]; then
+  local workers count=1 i started=$SECONDS
+  while [ $# -gt 0 ]; do
+    case "$1" in
+      --workers)
+        [[ "${2:-}" =~ ^[1-9][0-9]?$ ]] || die "--workers needs a number from 1 to 99, got '${2:-}'."
+        count="$2"; shift 2 ;;
+      *) die "start: unknown option '$1' (usage: stack/spark-standalone.sh start [--workers N])" ;;
+    esac
+  done
+  if is_running master "$MASTER_CLASS" && [ "$(worker_count)" = "$count" ] && all_workers_running \
+      && workers="$(alive_workers)" && [ "$workers" -ge "$count" ]; then
     log "already running: $MASTER_URL ($workers worker(s), UI $MASTER_UI)"
     return 0
   fi
+  if is_running master "$MASTER_CLASS" && [ "$(worker_count)" != "$count" ]; then
+    die "the Spark cluster runs with $(worker_count) worker(s), not $count: 'stack/spark-standalone.sh stop' first."
+  fi
+  mkdir -p "$(dirname "$WORKER_COUNT_FILE")"
+  echo "$count" >"$WORKER_COUNT_FILE"
   SPARK_CLASS="$(spark_class)"
   start_daemon master "$MASTER_CLASS" "$SPARK_MASTER_PORT $SPARK_MASTER_WEBUI_PORT" \
     --host 127.0.0.1 --port "$SPARK_MASTER_PORT" --webui-port "$SPARK_MASTER_WEBUI_PORT"
-  start_daemon worker "$WORKER_CLASS" "$SPARK_WORKER_WEBUI_PORT" "$MASTER_URL" \
-    --host 127.0.0.1 --webui-port "$SPARK_WORKER_WEBUI_PORT" \
-    --cores "$SPARK_WORKER_CORES" --memory "$SPARK_WORKER_MEMORY" --work-dir "$WORK_DIR"
-  deadline=$((SECONDS + START_TIMEOUT_S))
-  until workers="$(alive_workers)" && [ "$workers" -ge 1 ]; do
-    is_running master "$MASTER_CLASS" || fail_start "the Spark master exited during start-up"
-    is_running worker "$WORKER_CLASS" || fail_start "the Spark worker exited during start-up"
-    [ "$SECONDS" -lt "$deadline" ] || fail_start "no Spark worker registered within ${START_TIMEOUT_S}s"
-    sleep 0.5
-  done
+  for ((i = 1; i <= count; i++)); do start_worker "$i"; done
+  wait_for_workers
+  workers="$(alive_workers)"
   log "ready after $((SECONDS - started))s: $MASTER_URL ($workers worker(s), UI $MASTER_UI)"
 }
 
 cmd_stop() {
-  stop_daemon worker "$WORKER_CLASS"
+  local pid_path
+  for pid_path in "$PID_DIR"/spark-worker*.pid; do
+    [ -e "$pid_path" ] || continue
+    stop_daemon "$(basename "$pid_path" .pid | sed 's/^spark-//')" "$WORKER_CLASS"
+  done
   stop_daemon master "$MASTER_CLASS"
   log "stopped"
 }
 
 cmd_status() {
-  local rc=0 workers
+  local rc=0 workers i name
   is_running master "$MASTER_CLASS" && echo "master: running (pid $(cat "$(pid_file master)"))" \
     || { echo "master: not running"; rc=1; }
-  is_running worker "$WORKER_CLASS" && echo "worker: running (pid $(cat "$(pid_file worker)"))" \
-    || { echo "worker: not running"; rc=1; }
+  for ((i = 1; i <= $(worker_count); i++)); do
+    name="$(worker_name "$i")"
+    is_running "$name" "$WORKER_CLASS" \
+      && echo "$name: running (pid $(cat "$(pid_file "$name")"), UI http://127.0.0.1:$(worker_webui_port "$i"))" \
+      || { echo "$name: not running"; rc=1; }
+  done
   if workers="$(alive_workers)"; then
     echo "master $MASTER_URL: $workers alive worker(s), UI $MASTER_UI"
-    [ "$workers" -ge 1 ] || rc=1
+    [ "$workers" -ge "$(worker_count)" ] || rc=1
   else
     echo "master UI: no answer at $MASTER_UI"; rc=1
   fi
@@ -114,8 +178,14 @@ cmd_status() {
 }
 
 case "${1:-}" in
-  start) cmd_start ;;
+  start) shift; cmd_start "$@" ;;
   stop) cmd_stop ;;
   status) cmd_status ;;
-  *) echo "usage: $0 {start|stop|status}" >&2; exit 2 ;;
+  stop-worker)
+    require_worker_index "${2:-}"; stop_daemon "$(worker_name "$2")" "$WORKER_CLASS" ;;
+  start-worker)
+    require_worker_index "${2:-}"
+    is_running master "$MASTER_CLASS" || die "the Spark master is not running: use 'stack/spark-standalone.sh start'."
+    start_worker "$2"; wait_for_workers; log "worker $2 registered" ;;
+  *) echo "usage: $0 {start [--workers N]|stop|status|stop-worker I|start-worker I}" >&2; exit 2 ;;
 esac

@@ -7,6 +7,8 @@ no other connection than ``webhdfs_default``.
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import requests
@@ -15,10 +17,21 @@ log = logging.getLogger(__name__)
 
 FS_NAMESYSTEM_STATE = "Hadoop:service=NameNode,name=FSNamesystemState"
 OPERATIONAL = "Operational"
+SAFE_MODE_WAIT_SECONDS = 60.0
+"""How long ``check_hdfs_health`` waits for a NameNode to leave safe mode before it gives up
+(retryably): a restarted NameNode leaves it once its DataNodes reported their blocks."""
+SAFE_MODE_POLL_SECONDS = 5.0
 
 
 class HdfsUnhealthyError(RuntimeError):
-    """HDFS answered, but one or more health conditions failed; the message lists each one."""
+    """HDFS answered, but one or more health conditions failed; the message lists each one.
+    Not transient: the caller fails for good."""
+
+
+class NameNodeInSafeModeError(RuntimeError):
+    """The NameNode stayed in safe mode (read-only) for the whole wait. Transient, unlike
+    ``HdfsUnhealthyError`` (deliberately not a subclass): a restarted NameNode leaves safe mode by
+    itself, so the caller retries later."""
 
 
 class NameNodeUnreachableError(RuntimeError):
@@ -111,9 +124,40 @@ def health_problems(state: NameNodeState, thresholds: HealthThresholds) -> list[
     return problems
 
 
-def check_hdfs_health(addresses: list[str], thresholds: HealthThresholds) -> NameNodeState:
-    """Return the state when healthy; raise ``HdfsUnhealthyError`` naming each failed condition."""
+def check_hdfs_health(
+    addresses: list[str],
+    thresholds: HealthThresholds,
+    safe_mode_wait_seconds: float = SAFE_MODE_WAIT_SECONDS,
+    poll_seconds: float = SAFE_MODE_POLL_SECONDS,
+    sleep: Callable[[float], None] = time.sleep,
+) -> NameNodeState:
+    """Return the state when healthy; raise ``HdfsUnhealthyError`` naming each failed condition.
+
+    A NameNode in safe mode (just restarted, or put there by an admin) is waited for, up to
+    ``safe_mode_wait_seconds``; if it is still there, ``NameNodeInSafeModeError`` says so (the
+    other problems are judged once it is out: a restarting NameNode also counts DataNodes as
+    they register).
+    """
+    deadline = time.monotonic() + safe_mode_wait_seconds
     state = fetch_namenode_state(addresses)
+    while state.fs_state != OPERATIONAL:
+        problems = health_problems(state, thresholds)
+        if time.monotonic() >= deadline:
+            raise NameNodeInSafeModeError(
+                f"HDFS at {state.address} is still in safe mode (FSState={state.fs_state}) after "
+                f"waiting {safe_mode_wait_seconds:.0f} s: it accepts no writes until it leaves "
+                "safe mode (a restarted NameNode does once its DataNodes reported their blocks; "
+                "an admin's: hdfs dfsadmin -safemode leave). Retry later. Meanwhile: "
+                + "; ".join(problems)
+            )
+        log.warning(
+            "HDFS at %s is in safe mode (FSState=%s); waiting for it to leave: %s",
+            state.address,
+            state.fs_state,
+            "; ".join(problems),
+        )
+        sleep(poll_seconds)
+        state = fetch_namenode_state(addresses)
     problems = health_problems(state, thresholds)
     if problems:
         raise HdfsUnhealthyError(f"HDFS at {state.address} is unhealthy: " + "; ".join(problems))
