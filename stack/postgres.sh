@@ -189,7 +189,7 @@ cmd_start() {
     || { tail -n 30 "$PG_LOG" >&2; die "PostgreSQL did not start (log above, $PG_LOG)"; }
   accepts_connections || { tail -n 30 "$PG_LOG" >&2; die "PostgreSQL does not accept connections on 127.0.0.1:$POSTGRES_PORT"; }
   create_app_role_and_db
-  log "ready after $((SECONDS - started))s: 127.0.0.1:$POSTGRES_PORT (PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}'), data $PG_DATA"
+  log "ready after $((SECONDS - started))s: 127.0.0.1:$POSTGRES_PORT (PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}'), data $PG_DATA)"
 }
 
 cmd_stop() {
