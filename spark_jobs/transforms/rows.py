@@ -30,15 +30,8 @@ it as a row reason."""
 COPIES = "copies"
 """In the clean events: how many identical valid raw rows this event stands for (>= 1)."""
 
-EVENT_COLUMNS: tuple[str, ...] = (
-    "event_time",
-    "user_id",
-    "session_id",
-    "event_type",
-    "product_id",
-    "category",
-    "price",
-    "quantity",
+EVENT_COLUMNS: tuple[str, ...] = tuple(
+    "event_time" if name == "timestamp" else name for name in contract.RAW_COLUMNS
 )
 """Columns of the clean events frame (see the module docstring)."""
 

@@ -30,8 +30,6 @@ from stack.live_airflow import (
     PROJECT_ROOT,
     LiveAirflow,
     LiveAirflowError,
-    airflow_env,
-    free_port,
     isolated_airflow_home,
     run_airflow,
     running_airflow,
@@ -393,14 +391,11 @@ def test_dags_test_on_the_spark_standalone_master(spark_standalone, hdfs, tmp_pa
     known = {app["id"] for app in completed_apps()}
     started = datetime.now(UTC)
     with isolated_airflow_home(tmp_path / "airflow-home") as database:
-        env = airflow_env(
-            database,
-            free_port(),
-            {
-                "AIRFLOW_CONN_SPARK_DEFAULT": spark_standalone,
-                "AIRFLOW_VAR_ECOMMERCE_REPORTS_DIR": str(reports_dir),
-            },
-        )
+        env = {
+            **database,
+            "AIRFLOW_CONN_SPARK_DEFAULT": spark_standalone,
+            "AIRFLOW_VAR_ECOMMERCE_REPORTS_DIR": str(reports_dir),
+        }
         result = run_airflow("dags", "test", "ecommerce_daily", day.iso, env=env)
     assert result.returncode == 0, result.stdout[-5000:]
     assert "state=success" in result.stdout or "DagRunState.SUCCESS" in result.stdout, (
