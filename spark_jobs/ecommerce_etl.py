@@ -180,7 +180,8 @@ def measure(spark, raw, args: argparse.Namespace):
     if sum(row["rows"] for row in reason_rows) == 0:
         raise storage.InputError(args.input, "no data rows in the input files (only headers)")
 
-    aggregates = transforms.aggregate(transforms.clean_events(validated), keep)
+    events = transforms.clean_events(validated)
+    aggregates = transforms.aggregate(events, keep, collect_categories)
     event_totals = event_checks(aggregates)
     summary = quality.summarize(args.date, reason_rows, event_totals, args.max_reject_ratio)
     if summary[contract.QUALITY_ROWS_REJECTED]:
@@ -188,6 +189,12 @@ def measure(spark, raw, args: argparse.Namespace):
     else:  # nothing to look for: an empty table instead of a scan of every row
         rejected = spark.createDataFrame([], contract.REJECTED.ddl)
     return summary, aggregates, rejected
+
+
+def collect_categories(cells) -> list[str]:
+    """The day's distinct categories (an action on the small cells summary): what
+    ``transforms.aggregate`` turns into the users' category bit masks."""
+    return [row[0] for row in transforms.day_categories(cells).collect()]
 
 
 def event_checks(aggregates) -> dict[str, int]:
