@@ -13,11 +13,14 @@ import argparse
 import time
 
 import psutil
+from pyspark import StorageLevel
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
 from benchmarks.run import BENCH_DATE, generated_day
 from spark_jobs import contract, transforms
+
+TIMESTAMP_SHAPE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}$"
 
 
 def jvm_cpu() -> float:
@@ -61,10 +64,23 @@ def main() -> None:
             F.try_to_timestamp(ts, F.lit(contract.TIMESTAMP_FORMAT)).alias("t")
         ),
         "ts_cast": lambda: raw.select(ts.try_cast("TIMESTAMP").alias("t")),
-        "ts_shape_cast": lambda: raw.select(transforms.parse_timestamp(ts).alias("t")),
+        # the format's shape as a regular expression, then the cast (tried, not kept)
+        "ts_shape_cast": lambda: raw.select(
+            F.when(ts.rlike(TIMESTAMP_SHAPE), ts.try_cast("TIMESTAMP")).alias("t")
+        ),
         "classify": lambda: transforms.classify_rows(raw, BENCH_DATE),
         "validate": lambda: transforms.validate(raw, BENCH_DATE, 8),
+        # the merge's own shuffle (keyed by every column) instead of a repartition by user first
+        "validate_no_repartition": lambda: transforms.validate(raw, BENCH_DATE),
+        # validate, then the job's cache of it (built by this step, dropped after it)
+        "validate_cached": lambda: (
+            cached.append(
+                transforms.validate(raw, BENCH_DATE, 8).persist(StorageLevel.MEMORY_AND_DISK)
+            )
+            or cached[-1]
+        ),
     }
+    cached: list = []
     if args.steps:
         steps = {name: steps[name] for name in args.steps.split(",")}
     results: dict[str, list[tuple[float, float]]] = {name: [] for name in steps}
@@ -73,6 +89,8 @@ def main() -> None:
             cpu, wall = jvm_cpu(), time.monotonic()
             build().write.format("noop").mode("overwrite").save()
             figures = (jvm_cpu() - cpu, time.monotonic() - wall)
+            while cached:
+                cached.pop().unpersist(blocking=True)
             if round_:  # the first round warms the JIT
                 results[name].append(figures)
             print(
