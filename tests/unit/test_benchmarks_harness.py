@@ -17,9 +17,10 @@ import pyarrow as pa
 import pytest
 
 from benchmarks import docs
-from benchmarks import run as bench
+from benchmarks import orchestration as bench
 from benchmarks.compare import differences
 from benchmarks.measure import run_measured
+from benchmarks.results import BenchResults, Orchestration, TimedRun, to_json
 from tests.unit.sample_day_tables import sample_day_tables
 
 SAMPLE_DAY = Path(__file__).resolve().parents[2] / "include/data/landing/2026/02/14"
@@ -146,7 +147,14 @@ def _engine(median: float, failures: int = 0) -> dict:
     }
 
 
-def _results(ours: float, naive: float, floor: float, duck: float, rows: int = 5_000_000) -> dict:
+def _results(
+    ours: float, naive: float, floor: float, duck: float, rows: int = 5_000_000
+) -> BenchResults:
+    return BenchResults.from_json(_results_json(ours, naive, floor, duck, rows))
+
+
+def _results_json(ours: float, naive: float, floor: float, duck: float, rows: int) -> dict:
+    """A results file's JSON as ``benchmarks.run`` writes it."""
     return {
         "run_id": "t",
         "started": "s",
@@ -189,15 +197,15 @@ def _results(ours: float, naive: float, floor: float, duck: float, rows: int = 5
 
 
 def test_targets_come_from_the_figures():
-    verdicts = {t["target"]: t["met"] for t in docs.evaluate_targets(_results(20, 55, 14, 4))}
+    verdicts = {t.target: t.met for t in docs.evaluate_targets(_results(20, 55, 14, 4))}
     assert verdicts["ours <= 0.4x naive at 5M rows"] is True
     assert verdicts["ours <= 1.5x floor (at 5M rows)"] is True
     assert verdicts["1 GiB driver is enough at 5M rows"] is True
-    verdicts = {t["target"]: t["met"] for t in docs.evaluate_targets(_results(50, 55, 14, 4))}
+    verdicts = {t.target: t.met for t in docs.evaluate_targets(_results(50, 55, 14, 4))}
     assert verdicts["ours <= 0.4x naive at 5M rows"] is False
     assert verdicts["ours <= 1.5x floor (at 5M rows)"] is False
     small = docs.evaluate_targets(_results(20, 55, 14, 4, rows=1000))
-    assert all(t["met"] is None for t in small)
+    assert all(t.met is None for t in small)
 
 
 def test_docs_keep_the_prose_and_replace_the_figures(tmp_path):
@@ -206,7 +214,7 @@ def test_docs_keep_the_prose_and_replace_the_figures(tmp_path):
         f"# Title\n\nprose before\n\n{docs.BEGIN}\nold figures\n{docs.END}\n\nprose after\n"
     )
     results = _results(20, 55, 14, 4)
-    results["targets"] = docs.evaluate_targets(results)
+    results.targets = docs.evaluate_targets(results)
     docs.write_docs(results, path, tmp_path / "results.json")
     text = path.read_text()
     assert "prose before" in text and "prose after" in text
@@ -330,8 +338,8 @@ def test_backfill_has_no_wall_time_until_every_day_has_a_final_run():
     assert bench.backfill_timeline(CREATED, [], BACKFILL_DAYS)["wall_s"] is None
 
 
-def _single(wall: float, succeeded: bool = True) -> dict:
-    return {"wall_s": wall, "succeeded": succeeded}
+def _single(wall: float, succeeded: bool = True) -> TimedRun:
+    return TimedRun(wall_s=wall, succeeded=succeeded)
 
 
 def _backfill(days: int, wall: float | None, dags_test_s: float = 10.0) -> dict:
@@ -349,31 +357,31 @@ def _backfill(days: int, wall: float | None, dags_test_s: float = 10.0) -> dict:
 
 def test_backfill_ratio_is_against_the_sum_of_the_single_days():
     backfill = _backfill(7, wall=77)
-    assert backfill["dags_test_total_s"] == 70 and backfill["bare_total_s"] == 35
-    assert backfill["ratio"] == 1.1 and backfill["ratio_to_bare"] == 2.2
-    assert backfill["all_succeeded"]
+    assert backfill.dags_test_total_s == 70 and backfill.bare_total_s == 35
+    assert backfill.ratio == 1.1 and backfill.ratio_to_bare == 2.2
+    assert backfill.all_succeeded
     failed = _backfill(7, wall=None)
-    assert failed["ratio"] is None and not failed["all_succeeded"]
+    assert failed.ratio is None and not failed.all_succeeded
 
 
-def _with_backfill(backfill: dict) -> dict:
+def _with_backfill(backfill) -> BenchResults:
     results = _results(20, 55, 14, 4)
-    results["orchestration"] = {"single": None, "backfill": backfill}
-    results["targets"] = docs.evaluate_targets(results)
+    results.orchestration = Orchestration(backfill=backfill)
+    results.targets = docs.evaluate_targets(results)
     return results
 
 
-def _backfill_verdict(results: dict) -> dict:
-    return next(t for t in results["targets"] if t["target"] == docs.BACKFILL_TARGET)
+def _backfill_verdict(results: BenchResults):
+    return next(t for t in results.targets if t.target == docs.BACKFILL_TARGET)
 
 
 def test_backfill_target_is_judged_on_seven_days_only():
-    assert _backfill_verdict(_with_backfill(_backfill(7, wall=77)))["met"] is True
-    assert _backfill_verdict(_with_backfill(_backfill(7, wall=90)))["met"] is False
+    assert _backfill_verdict(_with_backfill(_backfill(7, wall=77))).met is True
+    assert _backfill_verdict(_with_backfill(_backfill(7, wall=90))).met is False
     three_days = _backfill_verdict(_with_backfill(_backfill(3, wall=33)))
-    assert three_days["met"] is None and "3 days, not 7" in three_days["measured"]
+    assert three_days.met is None and "3 days, not 7" in three_days.measured
     not_measured = _backfill_verdict(_with_backfill(_backfill(7, wall=None)))
-    assert not_measured["met"] is None and "api-server did not start" in not_measured["measured"]
+    assert not_measured.met is None and "api-server did not start" in not_measured.measured
 
 
 def test_backfill_is_rendered_with_its_ratio_and_each_day(tmp_path):
@@ -409,3 +417,32 @@ def test_output_paths_of_local_writes_name_their_table_too():
         "Arguments: file:/tmp/out/_staging-x/funnel, false, Parquet\n"
     )
     assert _OUTPUT_PATH.search(plan).group(1) == "file:/tmp/out/_staging-x/funnel"
+
+
+# --- results files: typed, and the files written before the types still render -------------------
+
+RESULTS_V1 = Path(__file__).parent / "data" / "bench_results_v1.json"
+"""A results file in the JSON of the dict-based harness (every section: sizes with a profile and
+a disagreement, the single day, a 7-day backfill); ``bench_results_v1.md`` is what that harness
+rendered from it."""
+
+
+def test_a_results_file_of_the_dict_harness_renders_as_it_did():
+    results = BenchResults.from_json(json.loads(RESULTS_V1.read_text()))
+    expected = RESULTS_V1.with_suffix(".md").read_text()
+    assert docs.render_tables(results) + "\n" == expected
+
+
+def test_results_survive_their_json_round_trip():
+    data = json.loads(RESULTS_V1.read_text())
+    results = BenchResults.from_json(data)
+    again = BenchResults.from_json(json.loads(json.dumps(to_json(results))))
+    assert again == results
+    assert again.sizes[0].engines["ours"].profile == data["sizes"][0]["engines"]["ours"]["profile"]
+    assert again.orchestration.backfill.scheduler == data["orchestration"]["backfill"]["scheduler"]
+
+
+def test_the_targets_of_an_old_file_are_evaluated_again_the_same_way():
+    data = json.loads(RESULTS_V1.read_text())
+    targets = docs.evaluate_targets(BenchResults.from_json(data))
+    assert [to_json(t) for t in targets] == data["targets"]
