@@ -39,12 +39,15 @@ from benchmarks.bench_stack import (
     log,
 )
 from benchmarks.engines import ENGINES, spark_submit_options
+from benchmarks.fixed_cost import bench_fixed_cost
 from benchmarks.orchestration import bench_orchestration
 from benchmarks.results import BenchResults, to_json
 from benchmarks.sizes import bench_size, refresh_profiles
 
 DOCS_PATH = PROJECT_ROOT / "docs" / "benchmarks.md"
 DEFAULT_SIZES = (500_000, 2_000_000, 5_000_000)
+BIG_DAY = 20_000_000
+"""``--big-day``: about 1.6 GB of CSV, run in the job's 1 GiB driver (it must spill, not fail)."""
 
 
 def parse_sizes(text: str) -> tuple[int, ...]:
@@ -57,9 +60,17 @@ def parse_sizes(text: str) -> tuple[int, ...]:
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__)
     parser.add_argument("--sizes", type=parse_sizes, default=DEFAULT_SIZES, help="rows per day")
+    parser.add_argument(
+        "--big-day", action="store_true", help=f"add a {BIG_DAY:,}-row day to the sizes"
+    )
     parser.add_argument("--repeats", type=int, default=3, help="runs per engine and size")
     parser.add_argument("--skip-orchestration", action="store_true")
     parser.add_argument("--skip-sizes", action="store_true", help="only the orchestration part")
+    parser.add_argument(
+        "--skip-fixed-cost",
+        action="store_true",
+        help="leave out the fixed cost (sample day vs a trivial job, the sample day's dags test)",
+    )
     parser.add_argument(
         "--orchestration-rows", type=int, default=None, help="default: the largest size"
     )
@@ -69,13 +80,20 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--event-log-dir",
         type=Path,
         default=None,
-        help="write Spark event logs of every Spark run here (for profiling)",
+        help="where the Spark runs of the sizes write their event logs (profile, spill); "
+        "default .runtime/bench/logs/<run>/eventlogs",
+    )
+    parser.add_argument(
+        "--no-event-logs", action="store_true", help="no event logs: no profile, no spill"
     )
     parser.add_argument("--no-docs", action="store_true", help="do not touch docs/benchmarks.md")
     parser.add_argument(
         "--docs-from", type=Path, default=None, help="only render the docs from a results JSON"
     )
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.big_day and BIG_DAY not in args.sizes:
+        args.sizes = tuple(sorted((*args.sizes, BIG_DAY)))
+    return args
 
 
 def event_log_conf(folder: Path | None) -> tuple[str, ...]:
@@ -110,7 +128,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     now = dt.datetime.now(dt.UTC)
     run_id = now.strftime("%Y%m%dT%H%M%SZ")
     stack = Stack.from_env()
-    spark_conf = event_log_conf(args.event_log_dir)
+    event_log_dir = None
+    if not args.no_event_logs:
+        event_log_dir = args.event_log_dir or BENCH_DIR / "logs" / run_id / "eventlogs"
+    spark_conf = event_log_conf(event_log_dir)
     results = BenchResults(
         run_id=run_id,
         started=now.isoformat(),
@@ -119,7 +140,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "spark": shlex.join(spark_submit_options()),
             "repeats": args.repeats,
             "order": "interleaved per repeat: " + ", ".join(ENGINES),
-            "event_logs": bool(args.event_log_dir),
+            "event_logs": event_log_dir is not None,
         },
         machine=machine.describe(),
         job={"git_head": machine.git_head(PROJECT_ROOT), "files_before": job_fingerprint()},
@@ -135,11 +156,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         out_path.write_text(json.dumps(to_json(results), indent=2, default=str) + "\n")
 
     try:
+        if not args.skip_fixed_cost:
+            results.fixed_cost = bench_fixed_cost(stack, run_id, args.repeats)
+            save()
         for rows in () if args.skip_sizes else args.sizes:
             results.sizes.append(
-                bench_size(
-                    stack, run_id, BENCH_DATE, rows, args.repeats, spark_conf, args.event_log_dir
-                )
+                bench_size(stack, run_id, BENCH_DATE, rows, args.repeats, spark_conf, event_log_dir)
             )
             save()
         if not args.skip_orchestration:

@@ -23,6 +23,7 @@ JOB_PATH = PROJECT_ROOT / "spark_jobs" / "ecommerce_etl.py"
 SCRIPTS = {
     "naive": PROJECT_ROOT / "benchmarks" / "naive_job.py",
     "floor": PROJECT_ROOT / "benchmarks" / "floor_job.py",
+    "trivial": PROJECT_ROOT / "benchmarks" / "trivial_job.py",
 }
 
 
@@ -55,6 +56,11 @@ def ours_command(
 def ours_args(day: dt.date, input_uri: str, output_uri: str) -> list[str]:
     """The job's arguments alone (for experiments that submit another copy of the job)."""
     return [str(arg) for arg in etl_job_args(day.isoformat(), input_uri, output_uri)]
+
+
+def trivial_command(output_uri: str, *, master: str = DAG_MASTER) -> list[str]:
+    """The trivial PySpark job (benchmarks/trivial_job.py) with the job's driver settings."""
+    return spark_submit(SCRIPTS["trivial"], "--output", output_uri, master=master)
 
 
 def engine_command(

@@ -51,12 +51,12 @@ BACKFILL_TIMEOUT_PER_DAY_S = 20 * 60
 BACKFILL_POLL_S = 5.0
 
 
-def _pipeline_env(stack: Stack, rows: int, reports_dir: Path) -> dict[str, str]:
-    """What the DAG's tasks read besides the defaults: the generated landing root of ``rows``,
+def _pipeline_env(stack: Stack, landing: Path, reports_dir: Path) -> dict[str, str]:
+    """What the DAG's tasks read besides the defaults: the landing root of the days,
     a temporary reports folder, this HDFS."""
     return {
         "HADOOP_USER_NAME": stack.user,
-        "AIRFLOW_VAR_ECOMMERCE_LANDING_DIR": str(landing_root(rows)),
+        "AIRFLOW_VAR_ECOMMERCE_LANDING_DIR": str(landing),
         "AIRFLOW_VAR_ECOMMERCE_REPORTS_DIR": str(reports_dir),
         "AIRFLOW_VAR_ECOMMERCE_HDFS_URI": stack.hdfs_uri,
     }
@@ -65,14 +65,14 @@ def _pipeline_env(stack: Stack, rows: int, reports_dir: Path) -> dict[str, str]:
 def dags_test(
     stack: Stack,
     day: dt.date,
-    rows: int,
+    landing: Path,
     reports_dir: Path,
     log_path: Path,
     airflow_home: Mapping[str, str],
 ) -> TimedRun:
     """``airflow dags test`` of one day; ``airflow_home`` is the environment of a fresh, migrated
     AIRFLOW_HOME with its own database (``isolated_airflow_home``): never the developer's."""
-    env = stack.env() | dict(airflow_home) | _pipeline_env(stack, rows, reports_dir)
+    env = stack.env() | dict(airflow_home) | _pipeline_env(stack, landing, reports_dir)
     stack.wait_for_datanode()
     m = run_measured(
         ["airflow", "dags", "test", DAG_ID, day.isoformat()],
@@ -222,7 +222,8 @@ def live_backfill(
         "airflow_home": str(folder / "airflow-home"),
     }
     log(f"  backfill: starting a throwaway Airflow in {folder}")
-    with running_airflow(folder, _pipeline_env(stack, rows, reports_dir)) as airflow:
+    env = _pipeline_env(stack, landing_root(rows), reports_dir)
+    with running_airflow(folder, env) as airflow:
         stack.wait_for_datanode()
         result["load_before"] = [round(x, 2) for x in os.getloadavg()]
         created_at = dt.datetime.now(dt.UTC)
@@ -314,7 +315,9 @@ def bench_backfill(
             generated_day(day, rows)
         for n, day in enumerate(days):
             log_path = logs / f"day-dag-{n}.log"
-            runs.append(dags_test(stack, day, rows, reports_dir, log_path, airflow_home))
+            runs.append(
+                dags_test(stack, day, landing_root(rows), reports_dir, log_path, airflow_home)
+            )
             log(f"  single day {day}: dags test {runs[-1].wall_s} s")
         try:
             scheduler |= live_backfill(stack, days, rows, reports_dir, logs / "backfill-airflow")
@@ -349,7 +352,12 @@ def bench_orchestration(
         days_used.append(BENCH_DATE)
         log(f"orchestration: airflow dags test {DAG_ID} {BENCH_DATE} ({single_rows:,} rows)")
         airflow_run = dags_test(
-            stack, BENCH_DATE, single_rows, reports_dir, logs / "single-dag.log", home
+            stack,
+            BENCH_DATE,
+            landing_root(single_rows),
+            reports_dir,
+            logs / "single-dag.log",
+            home,
         )
         log(f"  dags test: {airflow_run.wall_s} s, succeeded={airflow_run.succeeded}")
         bare = bare_submit(stack, BENCH_DATE, f"{out_root}/single", logs / "single-bare.log")

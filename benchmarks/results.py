@@ -277,6 +277,35 @@ class Orchestration:
 
 
 @dataclass
+class FixedCost:
+    """What every run pays whatever its size: our job on the sample day against a trivial PySpark
+    job (session, one tiny Parquet write, stop), interleaved, and the sample day's ``dags test``."""
+
+    date: str
+    rows: int
+    trivial: EngineResult
+    ours: EngineResult
+    ratio: float | None
+    dags_test: TimedRun | None = None
+    error: str | None = None
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any] | None) -> FixedCost | None:
+        if data is None:
+            return None
+        dags_test = data.get("dags_test")
+        return cls(
+            date=data["date"],
+            rows=data["rows"],
+            trivial=EngineResult.from_json(data["trivial"]),
+            ours=EngineResult.from_json(data["ours"]),
+            ratio=data.get("ratio"),
+            dags_test=TimedRun.from_json(dags_test) if dags_test else None,
+            error=data.get("error"),
+        )
+
+
+@dataclass
 class Target:
     target: str
     measured: str
@@ -295,6 +324,7 @@ class BenchResults:
     orchestration: Orchestration | None = None
     finished: str | None = None
     targets: list[Target] = field(default_factory=list)
+    fixed_cost: FixedCost | None = None
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> BenchResults:
@@ -309,6 +339,7 @@ class BenchResults:
             orchestration=Orchestration.from_json(data.get("orchestration")),
             finished=data.get("finished"),
             targets=[Target(**t) for t in data.get("targets", [])],
+            fixed_cost=FixedCost.from_json(data.get("fixed_cost")),
         )
 
     def size(self, rows: int) -> SizeResult | None:

@@ -32,6 +32,7 @@ from benchmarks.results import (
     EngineResult,
     RunRecord,
     SizeResult,
+    Spill,
     ratio_of,
 )
 
@@ -137,6 +138,16 @@ def refresh_profiles(results: BenchResults) -> None:
             profile.update(eventlog.analyse(Path(profile["event_log"])))
 
 
+def spill_of(event_log: str | None) -> Spill | None:
+    """What a run spilled, from its event log (None without one)."""
+    from benchmarks import eventlog
+
+    if event_log is None:
+        return None
+    memory, disk = eventlog.spilled_bytes(Path(event_log))
+    return Spill(memory_bytes_spilled=memory, disk_bytes_spilled=disk)
+
+
 def _first_comparable_repeat(runs: dict[str, list[RunRecord]], repeats: int) -> int | None:
     return next(
         (r for r in range(1, repeats + 1) if all(runs[e][r - 1].ok for e in COMPARED)), None
@@ -182,18 +193,23 @@ def bench_size(
                 before = entries(event_log_dir)
                 m = run.measure(engine, repeat, logs / f"{engine}-{repeat}-rerun.log")
             new_logs = sorted(entries(event_log_dir) - before)
+            event_log = new_logs[0] if len(new_logs) == 1 else None
             runs[engine].append(
                 RunRecord.of(
                     m,
-                    event_log=new_logs[0] if len(new_logs) == 1 else None,
+                    event_log=event_log,
                     waited_for_datanode_s=waited,
+                    spill=spill_of(event_log),
                 )
             )
+            spill = runs[engine][-1].spill
             status = "ok" if m.returncode == 0 else f"FAILED (exit {m.returncode}, log {m.log})"
             log(
                 f"{rows:>9,} rows  {engine:<6} #{repeat}: {m.wall_s:7.2f} s (cpu {m.cpu_s:6.1f}), "
                 f"peak {m.peak_rss_bytes / 2**20:5.0f} MiB, load {m.load_before[0]:.2f}"
-                f"->{m.load_after[0]:.2f}  {status}"
+                f"->{m.load_after[0]:.2f}"
+                + (f", spilled {spill.disk_bytes_spilled / 2**20:.0f} MiB" if spill else "")
+                + f"  {status}"
             )
     engines = {engine: EngineResult.summarize(rs, rows) for engine, rs in runs.items()}
     if event_log_dir:
