@@ -1,19 +1,22 @@
 """``make bench``: our Spark job against a naive baseline, a parse-only floor and DuckDB.
 
-    stack/run.sh python -m benchmarks.run [--sizes 500000,2000000,5000000] [--repeats 3]
+    stack/run.sh python -m benchmarks.run [--sizes 500000,2000000,5000000] [--big-day]
+                                          [--repeats 3] [--skip-fixed-cost]
                                           [--skip-orchestration] [--backfill-days 7]
     stack/run.sh python -m benchmarks.run --docs-from .runtime/bench/results-<ts>.json
 
-For each size: generate the day (cached under ``.runtime/bench/data``), put it into the local
+First the fixed cost (``benchmarks/fixed_cost.py``): our job on the sample day against a trivial
+PySpark job, interleaved, and the sample day's ``airflow dags test``. For each size (``--big-day``
+adds 20M rows): generate the day (cached under ``.runtime/bench/data``), put it into the local
 HDFS (``/tmp/bench/<run>/``, as the pipeline's user), then run each engine ``--repeats`` times,
-interleaved (ours, naive, floor, DuckDB, ours, ...), and keep the median. Check that the tables of
-ours, naive and DuckDB agree. Then (unless ``--skip-orchestration``) time ``airflow dags test``
-against a bare ``spark-submit`` of the same job on the same raw partition, and a real
-``airflow backfill create`` of seven consecutive days on a throwaway Airflow (scheduler,
-dag-processor, api-server on free ports, its own AIRFLOW_HOME) against the same seven days run
-alone, one after the other (``airflow dags test`` each, and bare submits). Results go to
-``.runtime/bench/results-<timestamp>.json`` and ``docs/benchmarks.md`` (its generated block) is
-rendered from that file.
+interleaved (ours, naive, floor, DuckDB, ours, ...), with Spark event logs (profile, spill), and
+keep the median. Check that the tables of ours, naive and DuckDB agree. Then (unless
+``--skip-orchestration``) time ``airflow dags test`` against a bare ``spark-submit`` of the same
+job on the same raw partition, and a real ``airflow backfill create`` of seven consecutive days
+on a throwaway Airflow (scheduler, dag-processor, api-server on free ports, its own
+AIRFLOW_HOME) against the same seven days run alone, one after the other (``airflow dags test``
+each, and bare submits). Results go to ``.runtime/bench/results-<timestamp>.json``;
+``docs/benchmarks.md`` (its generated block) and its chart are rendered from that file.
 """
 
 from __future__ import annotations
