@@ -39,6 +39,7 @@ def write_chart(results: BenchResults, path: Path) -> bool:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import NullFormatter
 
     plt.rcParams["svg.hashsalt"] = "benchmarks"
     figure, axes = plt.subplots(figsize=(7, 4.5))
@@ -48,6 +49,9 @@ def write_chart(results: BenchResults, path: Path) -> bool:
         axes.plot(rows, seconds, marker=marker, color=colour, label=label)
     axes.set_xscale("log")
     axes.set_yscale("log")
+    sizes = sorted({rows for values in points.values() for rows, _ in values})
+    axes.set_xticks(sizes, [f"{rows / 1e6:g}M" for rows in sizes])
+    axes.xaxis.set_minor_formatter(NullFormatter())
     axes.set_xlabel("rows in the day")
     axes.set_ylabel("wall seconds (median)")
     axes.set_title(f"Rows vs seconds (run {results.run_id})")
