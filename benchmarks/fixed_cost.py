@@ -31,7 +31,7 @@ from benchmarks.bench_stack import (
 from benchmarks.engines import DAG_MASTER, ours_command, trivial_command
 from benchmarks.measure import run_measured
 from benchmarks.orchestration import dags_test
-from benchmarks.results import EngineResult, FixedCost, RunRecord, ratio_of
+from benchmarks.results import EngineResult, FixedCost, RunRecord, TimedRun, ratio_of
 from stack.live_airflow import isolated_airflow_home
 
 SAMPLE_DATE = dt.date(2026, 2, 14)
@@ -115,7 +115,7 @@ def bench_fixed_cost(
     return result
 
 
-def sample_dags_test(stack: Stack, landing: Path, logs: Path):
+def sample_dags_test(stack: Stack, landing: Path, logs: Path) -> TimedRun:
     """``airflow dags test`` of the sample day in a fresh AIRFLOW_HOME (its pipeline partitions
     are deleted afterwards)."""
     home_folder = logs / "dags-test-airflow-home"
