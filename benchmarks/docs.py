@@ -168,7 +168,7 @@ def fixed_cost_targets(fixed: FixedCost | None) -> list[Target]:
             _target(FIXED_COST_TARGET, "not measured in this run", None),
             _target(SAMPLE_DAGS_TEST_TARGET, "not measured in this run", None),
         ]
-    runs = f"medians of {len(fixed.ours.runs)} runs each, interleaved"
+    runs = f"{len(fixed.ours.runs)} run(s) each, interleaved, medians"
     if fixed.ratio is None:
         ratio = _target(FIXED_COST_TARGET, f"not measured: a run failed ({runs})", None)
     else:
