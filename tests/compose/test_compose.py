@@ -551,23 +551,24 @@ def test_the_dag_and_the_benchmark_submit_the_same_command_line(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """On the local stack (spark_default = local[*]), the benchmark's bare submit is the DAG's."""
-    from benchmarks import run
+    from benchmarks import engines, orchestration
+    from benchmarks.bench_stack import Stack
 
-    stack = run.Stack(
+    stack = Stack(
         hdfs_uri=settings.DEFAULT_HDFS_URI, webhdfs_url="http://127.0.0.1:9870", user="airflow"
     )
     dag_argv = _dag_spark_submit_argv(
         SAMPLE_DAY, stack.hdfs_uri, '{"conn_type": "spark", "host": "local[*]"}', monkeypatch
     )
-    bench_argv = run.bare_submit_command(
+    bench_argv = orchestration.bare_submit_command(
         stack, SAMPLE_DAY.partition_date, SAMPLE_DAY.processed_partition
     )
     assert bench_argv == dag_argv
     for key, value in settings.SPARK_JOB_CONF.items():
         assert f"{key}={value}" in bench_argv, key
     # Every engine of the benchmark gets the job's driver settings too.
-    naive = run.spark_submit(ROOT / "benchmarks" / "naive_job.py")
-    assert naive[:-1] == run.spark_submit_options()
+    naive = engines.spark_submit(ROOT / "benchmarks" / "naive_job.py")
+    assert naive[:-1] == engines.spark_submit_options()
 
 
 # --- docs/docker.md: the commands it gives work on the landing data we ship -----------------------
