@@ -34,6 +34,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from benchmarks import machine
+from benchmarks.markdown_block import replace_block
 from benchmarks.run import (
     BENCH_DIR,
     backfill_timeline,
@@ -195,16 +196,6 @@ def render(results: dict) -> str:
     return "\n".join(lines)
 
 
-def replace_block(text: str, block: str) -> str:
-    """``text`` with the part between BEGIN and END replaced by ``block`` (appended with its
-    markers when the document has none yet)."""
-    if BEGIN not in text or END not in text:
-        return text.rstrip("\n") + f"\n\n{BEGIN}\n{block}\n{END}\n"
-    head, rest = text.split(BEGIN, 1)
-    _, tail = rest.split(END, 1)
-    return f"{head}{BEGIN}\n{block}\n{END}{tail}"
-
-
 # --- Runs on the cluster ---------------------------------------------------------------------------
 
 
@@ -319,7 +310,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     RESULTS_FILE.write_text(text)
     log(f"wrote {RESULTS_FILE}")
     if not args.no_docs:
-        DOC.write_text(replace_block(DOC.read_text(encoding="utf-8"), render(results)))
+        doc = replace_block(DOC.read_text(encoding="utf-8"), render(results), BEGIN, END)
+        DOC.write_text(doc)
         log(f"wrote the scale-out block of {DOC}")
     return 0 if results["all_succeeded"] else 1
 

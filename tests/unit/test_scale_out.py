@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 
+from benchmarks.markdown_block import replace_block
 from benchmarks.scale_out import (
     BEGIN,
     END,
@@ -13,7 +14,6 @@ from benchmarks.scale_out import (
     flatness,
     parse_args,
     render,
-    replace_block,
     slope,
     summarize,
 )
@@ -91,11 +91,13 @@ def test_summarize_extrapolates_fewer_singles_and_renders() -> None:
 
 def test_replace_block_keeps_the_rest_of_the_document() -> None:
     doc = f"# Benchmarks\n\nprose\n\n{BEGIN}\nold figures\n{END}\n\nmore prose\n"
-    replaced = replace_block(doc, "new figures")
+    replaced = replace_block(doc, "new figures", BEGIN, END)
     assert replaced == f"# Benchmarks\n\nprose\n\n{BEGIN}\nnew figures\n{END}\n\nmore prose\n"
-    appended = replace_block("# Benchmarks\n", "first figures")
+    appended = replace_block("# Benchmarks\n", "first figures", BEGIN, END)
     assert appended == f"# Benchmarks\n\n{BEGIN}\nfirst figures\n{END}\n"
-    assert replace_block(appended, "second") == f"# Benchmarks\n\n{BEGIN}\nsecond\n{END}\n"
+    assert (
+        replace_block(appended, "second", BEGIN, END) == f"# Benchmarks\n\n{BEGIN}\nsecond\n{END}\n"
+    )
 
 
 def test_arguments_are_checked_by_name(capsys: pytest.CaptureFixture[str]) -> None:
