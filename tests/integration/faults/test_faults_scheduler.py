@@ -41,6 +41,7 @@ def kill_component(airflow: LiveAirflow, component: str) -> int:
     return pid
 
 
+@pytest.mark.timeout(3 * BACKFILL_TIMEOUT_S)  # two waits of up to BACKFILL_TIMEOUT_S each
 def test_scheduler_and_dag_processor_killed_mid_backfill(
     airflow_on_cluster: LiveAirflow, fault_cluster: FaultCluster, fault_results: list[dict]
 ) -> None:
