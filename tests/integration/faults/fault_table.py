@@ -72,8 +72,8 @@ def render(results: dict) -> str:
         "dag-processor; `stack/live_airflow.py`) pointed at the cluster through its",
         "connections only, and backfills the project's 5 landing days (2,000 rows each).",
         "",
-        "Times come from a 2-core machine shared with other work (load average 15-27 during the",
-        "run): compare them with each other, not with a dedicated cluster.",
+        "Times come from a 2-core machine shared with other work (load average 15-45 during the",
+        "runs; a run of some of the tests replaces only their rows): compare them with each other, not with a dedicated cluster.",
         "",
         *render_table(results),
     ]
