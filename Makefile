@@ -12,10 +12,11 @@ RUN := stack/run.sh
 DEMO_DATE ?= 2026-02-14
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
+BENCH_SCALE_OUT_ARGS ?=
 
 .PHONY: help venv lock browser hdfs-up hdfs-down spark-up spark-down postgres-install postgres-up \
         postgres-down airflow-db airflow-up airflow-down simulate backfill \
-        demo test test-faults lint format bench stop clean
+        demo test test-faults lint format bench bench-scale-out stop clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -112,6 +113,10 @@ format: venv ## apply ruff fixes and formatting
 
 bench: hdfs-up airflow-db ## benchmarks, not part of make test (BENCH_ARGS="--big-day" adds the 20M-row day; "--sizes 500000 --repeats 1" is shorter)
 	$(RUN) python -m benchmarks.run $(BENCH_ARGS)
+
+# A cluster of its own (.runtime/scale-out, free ports); heavy: 14 days of 1M rows by default.
+bench-scale-out: venv airflow-db ## 14-day backfill on the small cluster (BENCH_SCALE_OUT_ARGS="--days 4 --rows 300000")
+	$(RUN) python -m benchmarks.scale_out $(BENCH_SCALE_OUT_ARGS)
 
 stop: ## stop every service the project started
 	-stack/airflow.sh stop
