@@ -34,14 +34,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from benchmarks import machine
+from benchmarks.bench_stack import BENCH_DIR, generated_day, landing_root
 from benchmarks.markdown_block import replace_block
-from benchmarks.run import (
-    BENCH_DIR,
-    backfill_timeline,
-    generated_day,
-    landing_root,
-    seconds_per_task,
-)
+from benchmarks.orchestration import backfill_timeline, seconds_per_task
 from stack.live_airflow import PROJECT_ROOT, LiveAirflow, running_airflow
 from stack.small_cluster import MAIN_RUNTIME_DIR, small_cluster
 
