@@ -9,8 +9,8 @@ tables do not depend on the plan (tests/unit/test_plan.py, the job's integration
 many tasks compute them and whether a summary is kept between queries.
 
 Settings every plan shares (the Spark UI off: nobody browses the UI of a batch job that ends in
-seconds, and its server and listeners cost start-up and driver time) are here too, so that the
-session's configuration has one home.
+seconds, and its server and listeners cost start-up and driver time; PySpark's call-site capture
+off) are here too, so that the session's configuration has one home.
 """
 
 from __future__ import annotations
@@ -30,6 +30,9 @@ SESSION_CONF: Mapping[str, str] = {
     "spark.sql.session.timeZone": "UTC",
     "spark.ui.showConsoleProgress": "false",
     "spark.ui.enabled": "false",
+    # PySpark 4 sends the Python call site of every DataFrame function to the JVM (for error
+    # messages): about ten py4j round trips per F.col/F.sum/..., half of the job's round trips.
+    "spark.python.sql.dataFrameDebugging.enabled": "false",
     # One _SUCCESS per partition (ours, written last), none per table folder.
     "spark.hadoop.mapreduce.fileoutputcommitter.marksuccessfuljobs": "false",
 }

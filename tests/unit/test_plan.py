@@ -42,6 +42,7 @@ def test_every_plan_keeps_the_session_settings_the_tables_need():
     for chosen in (plan.choose(0), plan.choose(plan.SMALL_DAY_MAX_BYTES * 10)):
         assert chosen.session_conf["spark.sql.session.timeZone"] == "UTC"
         assert chosen.session_conf["spark.ui.enabled"] == "false"
+        assert chosen.session_conf["spark.python.sql.dataFrameDebugging.enabled"] == "false"
         assert (
             chosen.session_conf["spark.hadoop.mapreduce.fileoutputcommitter.marksuccessfuljobs"]
             == "false"
