@@ -14,7 +14,7 @@ PYTEST_ARGS ?=
 BENCH_ARGS ?=
 
 .PHONY: help venv lock browser hdfs-up hdfs-down spark-up spark-down postgres-install postgres-up \
-        postgres-down airflow-db airflow-up airflow-down simulate backfill \
+        postgres-down airflow-db jvm-archive airflow-up airflow-down simulate backfill \
         demo test test-faults lint format bench stop clean
 
 help: ## list the targets
@@ -80,7 +80,12 @@ simulate: venv ## write yesterday's generated landing day (SIMULATE_DATE, SIMULA
 	@$(RUN) bash -c 'python -m include.data.generate_logs --quiet --date $(SIMULATE_DATE) --rows $(SIMULATE_ROWS) \
 	  --out "$${AIRFLOW_VAR_ECOMMERCE_LANDING_DIR:-include/data/landing}"' | sed 's/^/landing day written: /'
 
-airflow-up: hdfs-up airflow-db simulate ## start the Airflow UI, scheduler and dag-processor; print address and password
+# The Spark job's driver JVM maps the classes it loaded last time instead of loading them again
+# (include/ecommerce/jvm_archive.py): made once per JDK build and pyspark version, ~30 s.
+jvm-archive: venv ## the Spark driver JVM's class-data-sharing archive in .runtime/jvm (faster job start)
+	@$(RUN) python -m include.ecommerce.jvm_archive
+
+airflow-up: hdfs-up airflow-db simulate jvm-archive ## start the Airflow UI, scheduler and dag-processor; print address and password
 	stack/airflow.sh start
 
 backfill: airflow-up ## run the DAG for FROM..TO (YYYY-MM-DD, inclusive), one day at a time, and follow it
@@ -90,10 +95,10 @@ backfill: airflow-up ## run the DAG for FROM..TO (YYYY-MM-DD, inclusive), one da
 airflow-down: ## stop the local Airflow processes
 	stack/airflow.sh stop
 
-demo: hdfs-up airflow-db ## run the DAG for $(DEMO_DATE) with `airflow dags test` and print the report
+demo: hdfs-up airflow-db jvm-archive ## run the DAG for $(DEMO_DATE) with `airflow dags test` and print the report
 	@stack/demo.sh $(DEMO_DATE)
 
-test: hdfs-up airflow-db browser ## run the whole test suite (without the fault tests)
+test: hdfs-up airflow-db browser jvm-archive ## run the whole test suite (without the fault tests)
 	$(RUN) python -m pytest -m "not faults" $(PYTEST_ARGS)
 
 # A cluster of its own (3 DataNodes, 2 Spark workers, free ports, .runtime/faults), processes
@@ -110,7 +115,7 @@ format: venv ## apply ruff fixes and formatting
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-bench: hdfs-up airflow-db ## benchmarks, not part of make test (BENCH_ARGS="--sizes 500000 --repeats 1")
+bench: hdfs-up airflow-db jvm-archive ## benchmarks, not part of make test (BENCH_ARGS="--sizes 500000 --repeats 1")
 	$(RUN) python -m benchmarks.run $(BENCH_ARGS)
 
 stop: ## stop every service the project started
