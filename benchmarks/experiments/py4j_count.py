@@ -29,6 +29,8 @@ def _kind(command: str) -> str:
     if parts[0] == "r" and len(parts) > 2:
         return f"r{parts[1]} {parts[2].rsplit('.', 1)[-1]}"
     return parts[0]
+
+
 _send = clientserver.ClientServerConnection.send_command
 
 
