@@ -194,8 +194,18 @@ def measure(spark, raw, args: argparse.Namespace, job_plan: plan.JobPlan):
     if summary[contract.QUALITY_ROWS_REJECTED]:
         rejected = transforms.rejected_rows(validated)
     else:  # nothing to look for: an empty table instead of a scan of every row
-        rejected = spark.createDataFrame([], contract.REJECTED.ddl)
+        rejected = json_frame(spark, None, contract.REJECTED.ddl)
     return summary, aggregates, rejected
+
+
+def json_frame(spark, row_json: str | None, ddl: str):  # -> DataFrame
+    """One row parsed from a JSON object (none when None) with the schema ``ddl``, built in the
+    JVM: ``spark.createDataFrame`` of Python rows starts Python worker processes to read them."""
+    from pyspark.sql import functions as F
+
+    source = spark.range(0 if row_json is None else 1)
+    row = F.from_json(F.lit(row_json or "{}"), ddl).alias("row")
+    return source.select(row).select("row.*")
 
 
 def event_checks(aggregates) -> dict[str, int]:
@@ -251,7 +261,9 @@ def process(
     tables = {contract.REJECTED.name: rejected}
     if published:  # the core and extra tables, each built by its declared builder
         tables |= {table.name: table.load_builder()(aggregates) for table in contract.BUILT_TABLES}
-    tables[contract.QUALITY.name] = spark.createDataFrame([summary], contract.QUALITY.ddl)
+    tables[contract.QUALITY.name] = json_frame(
+        spark, quality.to_json(summary), contract.QUALITY.ddl
+    )
     session_hadoop = storage.Hadoop.from_session(spark)
 
     def write_partition(staging_uri: str) -> None:
