@@ -6,7 +6,8 @@
 
 Runs (trivial, job 1, job 2, ..., trivial, job 1, ...) so that a change of load on the shared
 machine hits each alike, all as the DAG submits the job (``etl_submission``'s driver memory and
-``settings.SPARK_JOB_CONF``, master ``local[*]`` like the local ``spark_default``). The input is
+``job_conf()``, with the driver JVM's archive once ``make jvm-archive`` made it; master
+``local[*]`` like the local ``spark_default``); the trivial job gets the plain settings. The input is
 the sample day (``include/data/landing/2026/02/14``) through ``file://``, or, with ``--hdfs``,
 uploaded to the local HDFS like the DAG's raw partition (the publish's HDFS round trips count
 then). Prints wall and CPU seconds of the process tree per run, the medians, the ratio of each
@@ -32,6 +33,7 @@ from benchmarks import eventlog
 from benchmarks.experiments.local_ab import _each, compare
 from benchmarks.measure import run_measured
 from benchmarks.run import BENCH_DIR, PROJECT_ROOT, Stack, ours_args, spark_submit
+from include.ecommerce.spark_submit import job_conf
 
 SAMPLE_DATE = dt.date(2026, 2, 14)
 SAMPLE_DAY = PROJECT_ROOT / "include" / "data" / "landing" / "2026" / "02" / "14"
@@ -121,7 +123,9 @@ def main(argv: list[str] | None = None) -> int:
                 if stack
                 else f"file://{out}"
             )
-            conf = list(confs.get(name, ()))
+            # ours as the DAG submits it (job_conf: the JVM archive when made), the trivial plain
+            base = [] if name == "trivial" else [f"{k}={v}" for k, v in job_conf().items()]
+            conf = base + list(confs.get(name, ()))
             events = root / f"{name}-{repeat}.events"
             if args.eventlog:
                 events.mkdir(parents=True, exist_ok=True)
