@@ -55,7 +55,7 @@ class JobPlan:
         return (
             f"plan: {kind} ({self.input_bytes:,} input bytes), "
             f"{self.shuffle_partitions} shuffle partition(s), "
-            f"{'cached' if self.cache_summaries else 'no'} summaries"
+            f"summaries {'cached' if self.cache_summaries else 'not cached'}"
         )
 
 
