@@ -3,8 +3,9 @@
 Most days are small, and a small day's cost is nearly all fixed cost: the JVM and the
 SparkContext starting, and for every query its planning, code generation and the set-up of its
 tasks. Below ``SMALL_DAY_MAX_BYTES`` of input the job takes the small-day plan: one shuffle
-partition (eight partitions of 15 rows are eight tasks per stage, each with its own set-up) and
-no cache (building a cached relation of a few rows costs more than reading them again). The
+partition (eight partitions of 15 rows are eight tasks per stage, each with its own set-up), no
+cache (building a cached relation of a few rows costs more than reading them again) and no
+adaptive query execution (its re-planning after every shuffle costs more than it can save). The
 tables do not depend on the plan (tests/unit/test_plan.py, the job's integration test): only how
 many tasks compute them and whether a summary is kept between queries.
 
@@ -81,5 +82,12 @@ def choose(
         small_day=small,
         shuffle_partitions=partitions,
         cache_summaries=not small,
-        session_conf={**SESSION_CONF, "spark.sql.shuffle.partitions": str(partitions)},
+        session_conf={
+            **SESSION_CONF,
+            "spark.sql.shuffle.partitions": str(partitions),
+            # Adaptive execution re-plans after each shuffle: for a few rows that planning is the
+            # cost, and there is nothing to coalesce or rebalance (small day: -4 CPU s of 30).
+            # A large day keeps Spark's default or spark-submit's --conf.
+            **({"spark.sql.adaptive.enabled": "false"} if small else {}),
+        },
     )

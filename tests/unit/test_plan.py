@@ -14,6 +14,7 @@ def test_a_small_day_gets_one_partition_and_no_cache():
     assert chosen.shuffle_partitions == 1
     assert not chosen.cache_summaries
     assert chosen.session_conf["spark.sql.shuffle.partitions"] == "1"
+    assert chosen.session_conf["spark.sql.adaptive.enabled"] == "false"
 
 
 def test_a_large_day_gets_the_default_partitions_and_the_cache():
@@ -21,6 +22,7 @@ def test_a_large_day_gets_the_default_partitions_and_the_cache():
     assert not chosen.small_day
     assert chosen.shuffle_partitions == plan.DEFAULT_SHUFFLE_PARTITIONS
     assert chosen.cache_summaries
+    assert "spark.sql.adaptive.enabled" not in chosen.session_conf  # Spark's or --conf's
     assert chosen.session_conf["spark.sql.shuffle.partitions"] == str(
         plan.DEFAULT_SHUFFLE_PARTITIONS
     )
