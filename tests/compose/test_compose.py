@@ -26,6 +26,7 @@ import yaml
 
 from include.ecommerce import settings
 from include.ecommerce.partitions import Partition, hdfs_uri
+from include.ecommerce.spark_submit import job_conf
 from spark_jobs.contract import RAW_FILE_GLOBS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -539,7 +540,7 @@ def test_the_dag_and_the_one_shot_submit_the_same_command_line(
         driver_host="10.0.0.5",
         py_files="/tmp/spark_jobs.zip",
     )
-    for key, value in settings.SPARK_JOB_CONF.items():
+    for key, value in job_conf().items():
         assert f"{key}={value}" in dag_argv and f"{key}={value}" in one_shot, key
     stripped = _without(one_shot, "--py-files", "/tmp/spark_jobs.zip")
     for key, value in etl_submit.one_shot_conf("10.0.0.5").items():
@@ -564,7 +565,7 @@ def test_the_dag_and_the_benchmark_submit_the_same_command_line(
         stack, SAMPLE_DAY.partition_date, SAMPLE_DAY.processed_partition
     )
     assert bench_argv == dag_argv
-    for key, value in settings.SPARK_JOB_CONF.items():
+    for key, value in job_conf().items():
         assert f"{key}={value}" in bench_argv, key
     # Every engine of the benchmark gets the job's driver settings too.
     naive = engines.spark_submit(ROOT / "benchmarks" / "naive_job.py")
