@@ -12,10 +12,11 @@ RUN := stack/run.sh
 DEMO_DATE ?= 2026-02-14
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
+BENCH_SCALE_OUT_ARGS ?=
 
 .PHONY: help venv lock browser hdfs-up hdfs-down spark-up spark-down postgres-install postgres-up \
-        postgres-down airflow-db airflow-up airflow-down simulate backfill \
-        demo test test-faults lint format bench stop clean
+        postgres-down airflow-db jvm-archive airflow-up airflow-down simulate backfill \
+        demo test test-faults lint format bench bench-scale-out stop clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -80,7 +81,12 @@ simulate: venv ## write yesterday's generated landing day (SIMULATE_DATE, SIMULA
 	@$(RUN) bash -c 'python -m include.data.generate_logs --quiet --date $(SIMULATE_DATE) --rows $(SIMULATE_ROWS) \
 	  --out "$${AIRFLOW_VAR_ECOMMERCE_LANDING_DIR:-include/data/landing}"' | sed 's/^/landing day written: /'
 
-airflow-up: hdfs-up airflow-db simulate ## start the Airflow UI, scheduler and dag-processor; print address and password
+# The Spark job's driver JVM maps the classes it loaded last time instead of loading them again
+# (include/ecommerce/jvm_archive.py): made once per JDK build and pyspark version, ~30 s.
+jvm-archive: venv ## the Spark driver JVM's class-data-sharing archive in .runtime/jvm (faster job start)
+	@$(RUN) python -m include.ecommerce.jvm_archive
+
+airflow-up: hdfs-up airflow-db simulate jvm-archive ## start the Airflow UI, scheduler and dag-processor; print address and password
 	stack/airflow.sh start
 
 backfill: airflow-up ## run the DAG for FROM..TO (YYYY-MM-DD, inclusive), one day at a time, and follow it
@@ -90,15 +96,15 @@ backfill: airflow-up ## run the DAG for FROM..TO (YYYY-MM-DD, inclusive), one da
 airflow-down: ## stop the local Airflow processes
 	stack/airflow.sh stop
 
-demo: hdfs-up airflow-db ## run the DAG for $(DEMO_DATE) with `airflow dags test` and print the report
+demo: hdfs-up airflow-db jvm-archive ## run the DAG for $(DEMO_DATE) with `airflow dags test` and print the report
 	@stack/demo.sh $(DEMO_DATE)
 
-test: hdfs-up airflow-db browser ## run the whole test suite (without the fault tests)
+test: hdfs-up airflow-db browser jvm-archive ## run the whole test suite (without the fault tests)
 	$(RUN) python -m pytest -m "not faults" $(PYTEST_ARGS)
 
 # A cluster of its own (3 DataNodes, 2 Spark workers, free ports, .runtime/faults), processes
 # killed mid-run; then docs/reliability-faults.md from the results.
-test-faults: venv airflow-db ## fault tests on a small cluster of their own; writes docs/reliability-faults.md
+test-faults: venv airflow-db jvm-archive ## fault tests on a small cluster of their own; writes docs/reliability-faults.md
 	$(RUN) python -m pytest -m faults tests/integration/faults $(PYTEST_ARGS)
 	$(RUN) python -m tests.integration.faults.fault_table
 
@@ -110,8 +116,12 @@ format: venv ## apply ruff fixes and formatting
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-bench: hdfs-up airflow-db ## benchmarks, not part of make test (BENCH_ARGS="--sizes 500000 --repeats 1")
+bench: hdfs-up airflow-db jvm-archive ## benchmarks, not part of make test (BENCH_ARGS="--big-day" adds the 20M-row day; "--sizes 500000 --repeats 1" is shorter)
 	$(RUN) python -m benchmarks.run $(BENCH_ARGS)
+
+# A cluster of its own (.runtime/scale-out, free ports); heavy: 14 days of 1M rows by default.
+bench-scale-out: venv airflow-db jvm-archive ## 14-day backfill on the small cluster (BENCH_SCALE_OUT_ARGS="--days 4 --rows 300000")
+	$(RUN) python -m benchmarks.scale_out $(BENCH_SCALE_OUT_ARGS)
 
 stop: ## stop every service the project started
 	-stack/airflow.sh stop

@@ -148,6 +148,19 @@ def analyse(path: Path) -> dict:
     }
 
 
+def spilled_bytes(path: Path) -> tuple[int, int]:
+    """Bytes the run spilled, summed over all its tasks: (``Memory Bytes Spilled``, ``Disk Bytes
+    Spilled``). Memory spilled is the in-memory size of what was written out; disk spilled, its
+    size on disk. Both 0 when everything fitted in memory."""
+    memory = disk = 0
+    for event in events(path):
+        if event["Event"] == "SparkListenerTaskEnd":
+            metrics = event.get("Task Metrics") or {}
+            memory += metrics.get("Memory Bytes Spilled", 0)
+            disk += metrics.get("Disk Bytes Spilled", 0)
+    return memory, disk
+
+
 def render(summary: dict) -> str:
     lines = [
         f"application: {(summary['application_ms'] or 0) / 1000:.1f} s, outside SQL executions "

@@ -37,12 +37,9 @@ if not __package__:
     # on sys.path, not the project root, so `from spark_jobs import ...` needs the parent added.
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from spark_jobs import contract, handover, quality, storage, transforms
+from spark_jobs import contract, handover, plan, quality, storage, transforms
 
 EXIT_INPUT_ERROR = contract.JOB_EXIT_INPUT_ERROR
-DEFAULT_SHUFFLE_PARTITIONS = 8
-"""The tables are small (hundreds of thousands of users at most): a few shuffle partitions."""
-
 
 AIRFLOW_RUN_ID_VARIABLE = "AIRFLOW_CTX_DAG_RUN_ID"
 """Names the run in the lease (spark-submit inherits the task's environment); empty outside
@@ -85,30 +82,41 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--shuffle-partitions",
         type=int,
         default=None,
-        help=f"spark.sql.shuffle.partitions (default: --conf value, else "
-        f"{DEFAULT_SHUFFLE_PARTITIONS})",
+        help=f"spark.sql.shuffle.partitions (default: --conf value, else the plan's: 1 for a "
+        f"small day, else {plan.DEFAULT_SHUFFLE_PARTITIONS})",
+    )
+    parser.add_argument(
+        "--small-day-max-bytes",
+        type=int,
+        default=plan.SMALL_DAY_MAX_BYTES,
+        help=f"input bytes up to which the small-day plan runs (default {plan.SMALL_DAY_MAX_BYTES})",
     )
     return parser.parse_args(argv)
 
 
-def start_session(args: argparse.Namespace):  # -> SparkSession (pyspark imported lazily)
-    from pyspark import SparkConf
+def start_session(args: argparse.Namespace, job_plan: plan.JobPlan):  # -> SparkSession
     from pyspark.sql import SparkSession
 
-    shuffle_partitions = args.shuffle_partitions or SparkConf().get(
-        "spark.sql.shuffle.partitions", str(DEFAULT_SHUFFLE_PARTITIONS)
-    )
-    spark = (
-        SparkSession.builder.appName(f"ecommerce_etl {args.date}")
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.sql.shuffle.partitions", str(shuffle_partitions))
-        .config("spark.ui.showConsoleProgress", "false")
-        # One _SUCCESS per partition (ours, written last), none per table folder.
-        .config("spark.hadoop.mapreduce.fileoutputcommitter.marksuccessfuljobs", "false")
-        .getOrCreate()
-    )
+    builder = SparkSession.builder.appName(f"ecommerce_etl {args.date}")
+    for key, value in job_plan.session_conf.items():
+        builder = builder.config(key, value)
+    spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("WARN")
     return spark
+
+
+def choose_plan(hadoop: storage.Hadoop, files: list[str], args: argparse.Namespace) -> plan.JobPlan:
+    """The plan for this day's input (its size), honouring a shuffle partition count given with
+    ``--shuffle-partitions`` or spark-submit's ``--conf spark.sql.shuffle.partitions``."""
+    from pyspark import SparkConf
+
+    requested = args.shuffle_partitions or SparkConf().get("spark.sql.shuffle.partitions", None)
+    sizes = [(file, storage.file_size(hadoop, file)) for file in files]
+    return plan.choose(
+        plan.sized_bytes(sizes),
+        shuffle_partitions=int(requested) if requested else None,
+        small_day_max_bytes=args.small_day_max_bytes,
+    )
 
 
 def read_raw(spark, files: list[str]):  # -> DataFrame
@@ -153,17 +161,17 @@ def unreadable_file_error(error: Exception) -> storage.InputError | None:
     return storage.InputError(match.group("path"), problem)
 
 
-def measure(spark, raw, args: argparse.Namespace):
+def measure(spark, raw, args: argparse.Namespace, job_plan: plan.JobPlan):
     """Validate the input and count: returns (summary, the events' aggregates, rejected rows).
 
-    One scan of the raw files and one shuffle (``transforms.validate``), whose result is cached;
-    the rejected rows, the counts and the three summaries every table is derived from
-    (``transforms.aggregate``, cached too) are computed from it.
+    One scan of the raw files and one shuffle (``transforms.validate``), whose result is cached
+    (unless the plan is a small day's); the rejected rows, the counts and the three summaries
+    every table is derived from (``transforms.aggregate``, cached too) are computed from it.
     """
     from pyspark import StorageLevel
 
     def keep(frame):
-        return frame.persist(StorageLevel.MEMORY_AND_DISK)
+        return frame.persist(StorageLevel.MEMORY_AND_DISK) if job_plan.cache_summaries else frame
 
     partitions = int(spark.conf.get("spark.sql.shuffle.partitions"))
     validated = keep(transforms.validate(raw, args.date, partitions))
@@ -187,7 +195,7 @@ def measure(spark, raw, args: argparse.Namespace):
     if summary[contract.QUALITY_ROWS_REJECTED]:
         rejected = transforms.rejected_rows(validated)
     else:  # nothing to look for: an empty table instead of a scan of every row
-        rejected = spark.createDataFrame([], contract.REJECTED.ddl)
+        rejected = json_frame(spark, None, contract.REJECTED.ddl)
     return summary, aggregates, rejected
 
 
@@ -195,6 +203,16 @@ def collect_categories(cells) -> list[str]:
     """The day's distinct categories (an action on the small cells summary): what
     ``transforms.aggregate`` turns into the users' category bit masks."""
     return [row[0] for row in transforms.day_categories(cells).collect()]
+
+
+def json_frame(spark, row_json: str | None, ddl: str):  # -> DataFrame
+    """One row parsed from a JSON object (none when None) with the schema ``ddl``, built in the
+    JVM: ``spark.createDataFrame`` of Python rows starts Python worker processes to read them."""
+    from pyspark.sql import functions as F
+
+    source = spark.range(0 if row_json is None else 1)
+    row = F.from_json(F.lit(row_json or "{}"), ddl).alias("row")
+    return source.select(row).select("row.*")
 
 
 def event_checks(aggregates) -> dict[str, int]:
@@ -242,13 +260,17 @@ def process(
     files = storage.list_input_files(hadoop, args.input)
     storage.check_headers(hadoop, files)
 
-    spark = start_session(args)
-    summary, aggregates, rejected = measure(spark, read_raw(spark, files), args)
+    job_plan = choose_plan(hadoop, files, args)
+    log_line(job_plan.describe())
+    spark = start_session(args, job_plan)
+    summary, aggregates, rejected = measure(spark, read_raw(spark, files), args, job_plan)
     published = summary[contract.QUALITY_PUBLISHED]
     tables = {contract.REJECTED.name: rejected}
     if published:  # the core and extra tables, each built by its declared builder
         tables |= {table.name: table.load_builder()(aggregates) for table in contract.BUILT_TABLES}
-    tables[contract.QUALITY.name] = spark.createDataFrame([summary], contract.QUALITY.ddl)
+    tables[contract.QUALITY.name] = json_frame(
+        spark, quality.to_json(summary), contract.QUALITY.ddl
+    )
     session_hadoop = storage.Hadoop.from_session(spark)
 
     def write_partition(staging_uri: str) -> None:

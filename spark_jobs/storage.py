@@ -148,6 +148,12 @@ def header_problem(line: str | None) -> str | None:
     return f"header does not match the contract: expected {expected!r}, got {header[:200]!r}"
 
 
+def file_size(hadoop: Hadoop, file_uri: str) -> int:
+    """Bytes of one file, as stored (compressed for ``.gz``)."""
+    path = hadoop.path(file_uri)
+    return int(hadoop.filesystem(path).getFileStatus(path).getLen())
+
+
 def read_first_line(hadoop: Hadoop, file_uri: str) -> str | None:
     """The first line of a file, decompressed when its name says so (``.gz``...)."""
     path = hadoop.path(file_uri)

@@ -70,6 +70,13 @@ start() {
       echo "airflow $component already running (pid $(pid_of "$component"))"
       continue
     fi
+    # A component that died (SIGKILL, OOM killer) leaves its session behind: the scheduler's
+    # LocalExecutor workers outlive it and hold its PostgreSQL socket (forked with it open), so
+    # the server keeps its last transaction open, with the scheduler's critical-section advisory
+    # lock and pool row locks: a new scheduler would then never queue a task again (it logs
+    # "Critical section lock held by another Scheduler" at debug level only). End that session
+    # first; the tasks it ran are reset by the new scheduler's orphan check (env.sh).
+    stop_daemon_session "$component" "$AIRFLOW_CLASS"
     if [ "$component" = api-server ] && (exec 3<>"/dev/tcp/127.0.0.1/$AIRFLOW_API_PORT") 2>/dev/null; then
       die "port $AIRFLOW_API_PORT is taken by another process; set AIRFLOW_API_PORT to a free port"
     fi

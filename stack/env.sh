@@ -85,6 +85,12 @@ export AIRFLOW__CORE__PARALLELISM="${AIRFLOW__CORE__PARALLELISM:-4}"
 export AIRFLOW__CORE__MAX_ACTIVE_TASKS_PER_DAG="${AIRFLOW__CORE__MAX_ACTIVE_TASKS_PER_DAG:-4}"
 export AIRFLOW__SCHEDULER__MIN_FILE_PROCESS_INTERVAL="${AIRFLOW__SCHEDULER__MIN_FILE_PROCESS_INTERVAL:-5}"
 export AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL="${AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL:-10}"
+# After a scheduler died, its running tasks are orphans: its successor resets them (they run
+# again, without using a retry) once the dead scheduler's heartbeat is 30 s old
+# ([scheduler] scheduler_health_check_threshold), checking every 30 s instead of 300; a task
+# whose own heartbeat stopped is failed (and retried) after 120 s instead of 300.
+export AIRFLOW__SCHEDULER__ORPHANED_TASKS_CHECK_INTERVAL="${AIRFLOW__SCHEDULER__ORPHANED_TASKS_CHECK_INTERVAL:-30}"
+export AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT="${AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT:-120}"
 export AIRFLOW__API__PORT="$AIRFLOW_API_PORT"
 # Loopback only, like HDFS and Spark: the api-server, and the task log server, which
 # stack/airflow.sh runs on this address (stack/airflow_log_server.py); tasks record it as their

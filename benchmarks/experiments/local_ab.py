@@ -21,8 +21,9 @@ import sys
 import time
 from pathlib import Path
 
+from benchmarks.bench_stack import BENCH_DATE, BENCH_DIR, PROJECT_ROOT, generated_day
+from benchmarks.engines import spark_submit
 from benchmarks.measure import run_measured
-from benchmarks.run import BENCH_DATE, BENCH_DIR, PROJECT_ROOT, generated_day, spark_submit
 
 WORK = BENCH_DIR / "experiments" / "local_ab"
 

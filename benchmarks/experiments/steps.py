@@ -17,7 +17,7 @@ from pyspark import StorageLevel
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
-from benchmarks.run import BENCH_DATE, generated_day
+from benchmarks.bench_stack import BENCH_DATE, generated_day
 from spark_jobs import contract, transforms
 
 TIMESTAMP_SHAPE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}$"

@@ -18,18 +18,17 @@ import time
 from pathlib import Path
 
 from benchmarks import eventlog
-from benchmarks.measure import run_measured
-from benchmarks.run import (
+from benchmarks.bench_stack import (
     BENCH_DATE,
     BENCH_DIR,
     PROJECT_ROOT,
     Stack,
-    _entries,
+    entries,
     generated_day,
-    ours_args,
-    spark_submit,
     upload_day,
 )
+from benchmarks.engines import ours_args, spark_submit
+from benchmarks.measure import run_measured
 
 WORK = BENCH_DIR / "experiments"
 
@@ -90,7 +89,7 @@ def main() -> int:
         for name in args.variants.split(","):
             job = prepare(name)
             stack.wait_for_datanode()
-            before = _entries(logs)
+            before = entries(logs)
             m = run_measured(
                 spark_submit(
                     job,
@@ -103,7 +102,7 @@ def main() -> int:
                 env=stack.env(),
                 cwd=PROJECT_ROOT,
             )
-            new = sorted(_entries(logs) - before)
+            new = sorted(entries(logs) - before)
             profile = eventlog.analyse(Path(new[0])) if len(new) == 1 else None
             results[name] = m.to_json() | {"profile": profile}
             print(

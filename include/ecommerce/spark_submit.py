@@ -95,6 +95,18 @@ def etl_job_args(
     )
 
 
+def job_conf() -> dict[str, str]:
+    """``settings.SPARK_JOB_CONF``, with the driver JVM's class-data-sharing archive
+    (``include.ecommerce.jvm_archive``) in its Java options when this machine has one."""
+    from include.ecommerce import jvm_archive
+
+    conf = dict(settings.SPARK_JOB_CONF)
+    if archive := jvm_archive.driver_java_options():
+        key = "spark.driver.extraJavaOptions"
+        conf[key] = " ".join([conf.get(key, ""), *archive]).strip()
+    return conf
+
+
 def etl_submission(
     partition_date: Any,
     input_uri: Any,
@@ -105,11 +117,12 @@ def etl_submission(
     py_files: str | None = None,
 ) -> SparkSubmission:
     """The ETL job's submission for one day: the job, its arguments, the job's settings
-    (``settings.SPARK_DRIVER_MEMORY``, ``settings.SPARK_JOB_CONF``), plus a deployment's
+    (``settings.SPARK_DRIVER_MEMORY``, ``job_conf()``), plus a deployment's
     ``extra_conf`` and ``py_files``."""
     submission = SparkSubmission(
         application=str(settings.SPARK_JOB_PATH),
         application_args=etl_job_args(partition_date, input_uri, output_uri, max_reject_ratio),
+        conf=job_conf(),
         py_files=py_files,
     )
     return submission.with_conf(extra_conf) if extra_conf else submission

@@ -74,8 +74,11 @@ def hourly_activity(aggregates: Aggregates) -> DataFrame:
 def funnel(aggregates: Aggregates) -> DataFrame:
     """Events per stage, every stage of ``EVENT_TYPES`` present and in funnel order."""
     spark = aggregates.cells.sparkSession
-    stages = spark.createDataFrame(
-        list(enumerate(contract.EVENT_TYPES)), "stage_order INT, event_type STRING"
+    stages = spark.range(len(contract.EVENT_TYPES)).select(
+        F.col("id").cast("INT").alias("stage_order"),
+        F.element_at(F.array(*map(F.lit, contract.EVENT_TYPES)), F.col("id").cast("INT") + 1).alias(
+            "event_type"
+        ),
     )
     counts = aggregates.cells.groupBy("event_type").agg(F.sum("events").alias("count"))
     joined = stages.join(counts, "event_type", "left")

@@ -26,6 +26,7 @@ import yaml
 
 from include.ecommerce import settings
 from include.ecommerce.partitions import Partition, hdfs_uri
+from include.ecommerce.spark_submit import job_conf
 from spark_jobs.contract import RAW_FILE_GLOBS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -539,7 +540,7 @@ def test_the_dag_and_the_one_shot_submit_the_same_command_line(
         driver_host="10.0.0.5",
         py_files="/tmp/spark_jobs.zip",
     )
-    for key, value in settings.SPARK_JOB_CONF.items():
+    for key, value in job_conf().items():
         assert f"{key}={value}" in dag_argv and f"{key}={value}" in one_shot, key
     stripped = _without(one_shot, "--py-files", "/tmp/spark_jobs.zip")
     for key, value in etl_submit.one_shot_conf("10.0.0.5").items():
@@ -551,23 +552,24 @@ def test_the_dag_and_the_benchmark_submit_the_same_command_line(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """On the local stack (spark_default = local[*]), the benchmark's bare submit is the DAG's."""
-    from benchmarks import run
+    from benchmarks import engines, orchestration
+    from benchmarks.bench_stack import Stack
 
-    stack = run.Stack(
+    stack = Stack(
         hdfs_uri=settings.DEFAULT_HDFS_URI, webhdfs_url="http://127.0.0.1:9870", user="airflow"
     )
     dag_argv = _dag_spark_submit_argv(
         SAMPLE_DAY, stack.hdfs_uri, '{"conn_type": "spark", "host": "local[*]"}', monkeypatch
     )
-    bench_argv = run.bare_submit_command(
+    bench_argv = orchestration.bare_submit_command(
         stack, SAMPLE_DAY.partition_date, SAMPLE_DAY.processed_partition
     )
     assert bench_argv == dag_argv
-    for key, value in settings.SPARK_JOB_CONF.items():
+    for key, value in job_conf().items():
         assert f"{key}={value}" in bench_argv, key
     # Every engine of the benchmark gets the job's driver settings too.
-    naive = run.spark_submit(ROOT / "benchmarks" / "naive_job.py")
-    assert naive[:-1] == run.spark_submit_options()
+    naive = engines.spark_submit(ROOT / "benchmarks" / "naive_job.py")
+    assert naive[:-1] == engines.spark_submit_options()
 
 
 # --- docs/docker.md: the commands it gives work on the landing data we ship -----------------------

@@ -61,6 +61,8 @@ class LocalHdfs:
     """``fs.defaultFS``, for Spark and other Hadoop clients."""
     user: str
     """The pipeline's HDFS user; owns the pipeline's folders, is not the superuser."""
+    datanode_http_port: int
+    """The (first) DataNode's HTTP port, where WebHDFS redirects reads and writes."""
     client: InsecureClient = field(repr=False, compare=False)
     """HdfsCLI client acting as ``user`` (what Airflow's WebHDFSHook hands out)."""
 
@@ -109,6 +111,7 @@ def hdfs() -> LocalHdfs:
         webhdfs_url=webhdfs_url,
         uri=f"hdfs://127.0.0.1:{os.environ.get('HDFS_NAMENODE_RPC_PORT', '8020')}",
         user=user,
+        datanode_http_port=int(os.environ.get("HDFS_DATANODE_HTTP_PORT", "9864")),
         client=InsecureClient(webhdfs_url, user=user),
     )
 

@@ -214,6 +214,28 @@ def test_rerun_replaces_only_its_partition_and_gives_identical_tables(sample_run
     assert sorted(p.name for p in (processed_root / "2026/02").iterdir()) == ["13", "14"]
 
 
+def read_all_tables(partition: Path) -> dict[str, list[dict]]:
+    tables = {name: read_table(partition, name).to_pylist() for name in contract.TABLES}
+    return tables | {"quality.json": json.loads((partition / contract.QUALITY_JSON).read_text())}
+
+
+def test_the_large_day_plan_gives_the_small_day_plans_tables(sample_run, tmp_path):
+    """spark_jobs/plan.py: the sample day runs the small-day plan (one shuffle partition, no
+    cache); forced into the large-day plan (eight partitions, cached summaries) it publishes the
+    same rows in every table, in the same order."""
+    small_run, small = sample_run
+    assert_succeeded(small_run)
+    assert "plan: small-day" in small_run.stdout + small_run.stderr
+    raw = copy_day(SAMPLE_DAY, tmp_path / "raw/2026/02/14")
+    large = tmp_path / "processed/2026/02/14"
+
+    run = run_job(SAMPLE_DATE, raw.as_uri(), large.as_uri(), "--small-day-max-bytes", "0")
+
+    assert_succeeded(run)
+    assert "plan: large-day" in run.stdout + run.stderr
+    assert read_all_tables(large) == read_all_tables(small)
+
+
 # --- File-level errors: one line naming the path, exit 2, before any SparkSession -----------------
 
 HEADER = ",".join(contract.RAW_COLUMNS) + "\n"

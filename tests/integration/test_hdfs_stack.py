@@ -58,7 +58,9 @@ def test_webhdfs_redirects_writes_to_the_datanode_on_loopback(
     )
 
     assert response.status_code == 307
-    assert response.headers["Location"].startswith("http://127.0.0.1:9864/webhdfs/v1/")
+    assert response.headers["Location"].startswith(
+        f"http://127.0.0.1:{hdfs.datanode_http_port}/webhdfs/v1/"
+    )
 
 
 @pytest.mark.parametrize("root", PIPELINE_ROOTS)

@@ -8,6 +8,7 @@ backfill's wall time and idle gaps come from its runs' records.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from decimal import Decimal
@@ -17,9 +18,10 @@ import pyarrow as pa
 import pytest
 
 from benchmarks import docs
-from benchmarks import run as bench
+from benchmarks import orchestration as bench
 from benchmarks.compare import differences
 from benchmarks.measure import run_measured
+from benchmarks.results import BenchResults, Orchestration, TimedRun, to_json
 from tests.unit.sample_day_tables import sample_day_tables
 
 SAMPLE_DAY = Path(__file__).resolve().parents[2] / "include/data/landing/2026/02/14"
@@ -146,7 +148,14 @@ def _engine(median: float, failures: int = 0) -> dict:
     }
 
 
-def _results(ours: float, naive: float, floor: float, duck: float, rows: int = 5_000_000) -> dict:
+def _results(
+    ours: float, naive: float, floor: float, duck: float, rows: int = 5_000_000
+) -> BenchResults:
+    return BenchResults.from_json(_results_json(ours, naive, floor, duck, rows))
+
+
+def _results_json(ours: float, naive: float, floor: float, duck: float, rows: int) -> dict:
+    """A results file's JSON as ``benchmarks.run`` writes it."""
     return {
         "run_id": "t",
         "started": "s",
@@ -189,15 +198,15 @@ def _results(ours: float, naive: float, floor: float, duck: float, rows: int = 5
 
 
 def test_targets_come_from_the_figures():
-    verdicts = {t["target"]: t["met"] for t in docs.evaluate_targets(_results(20, 55, 14, 4))}
+    verdicts = {t.target: t.met for t in docs.evaluate_targets(_results(20, 55, 14, 4))}
     assert verdicts["ours <= 0.4x naive at 5M rows"] is True
     assert verdicts["ours <= 1.5x floor (at 5M rows)"] is True
     assert verdicts["1 GiB driver is enough at 5M rows"] is True
-    verdicts = {t["target"]: t["met"] for t in docs.evaluate_targets(_results(50, 55, 14, 4))}
+    verdicts = {t.target: t.met for t in docs.evaluate_targets(_results(50, 55, 14, 4))}
     assert verdicts["ours <= 0.4x naive at 5M rows"] is False
     assert verdicts["ours <= 1.5x floor (at 5M rows)"] is False
     small = docs.evaluate_targets(_results(20, 55, 14, 4, rows=1000))
-    assert all(t["met"] is None for t in small)
+    assert all(t.met is None for t in small)
 
 
 def test_docs_keep_the_prose_and_replace_the_figures(tmp_path):
@@ -206,7 +215,7 @@ def test_docs_keep_the_prose_and_replace_the_figures(tmp_path):
         f"# Title\n\nprose before\n\n{docs.BEGIN}\nold figures\n{docs.END}\n\nprose after\n"
     )
     results = _results(20, 55, 14, 4)
-    results["targets"] = docs.evaluate_targets(results)
+    results.targets = docs.evaluate_targets(results)
     docs.write_docs(results, path, tmp_path / "results.json")
     text = path.read_text()
     assert "prose before" in text and "prose after" in text
@@ -330,8 +339,8 @@ def test_backfill_has_no_wall_time_until_every_day_has_a_final_run():
     assert bench.backfill_timeline(CREATED, [], BACKFILL_DAYS)["wall_s"] is None
 
 
-def _single(wall: float, succeeded: bool = True) -> dict:
-    return {"wall_s": wall, "succeeded": succeeded}
+def _single(wall: float, succeeded: bool = True) -> TimedRun:
+    return TimedRun(wall_s=wall, succeeded=succeeded)
 
 
 def _backfill(days: int, wall: float | None, dags_test_s: float = 10.0) -> dict:
@@ -349,31 +358,31 @@ def _backfill(days: int, wall: float | None, dags_test_s: float = 10.0) -> dict:
 
 def test_backfill_ratio_is_against_the_sum_of_the_single_days():
     backfill = _backfill(7, wall=77)
-    assert backfill["dags_test_total_s"] == 70 and backfill["bare_total_s"] == 35
-    assert backfill["ratio"] == 1.1 and backfill["ratio_to_bare"] == 2.2
-    assert backfill["all_succeeded"]
+    assert backfill.dags_test_total_s == 70 and backfill.bare_total_s == 35
+    assert backfill.ratio == 1.1 and backfill.ratio_to_bare == 2.2
+    assert backfill.all_succeeded
     failed = _backfill(7, wall=None)
-    assert failed["ratio"] is None and not failed["all_succeeded"]
+    assert failed.ratio is None and not failed.all_succeeded
 
 
-def _with_backfill(backfill: dict) -> dict:
+def _with_backfill(backfill) -> BenchResults:
     results = _results(20, 55, 14, 4)
-    results["orchestration"] = {"single": None, "backfill": backfill}
-    results["targets"] = docs.evaluate_targets(results)
+    results.orchestration = Orchestration(backfill=backfill)
+    results.targets = docs.evaluate_targets(results)
     return results
 
 
-def _backfill_verdict(results: dict) -> dict:
-    return next(t for t in results["targets"] if t["target"] == docs.BACKFILL_TARGET)
+def _backfill_verdict(results: BenchResults):
+    return next(t for t in results.targets if t.target == docs.BACKFILL_TARGET)
 
 
 def test_backfill_target_is_judged_on_seven_days_only():
-    assert _backfill_verdict(_with_backfill(_backfill(7, wall=77)))["met"] is True
-    assert _backfill_verdict(_with_backfill(_backfill(7, wall=90)))["met"] is False
+    assert _backfill_verdict(_with_backfill(_backfill(7, wall=77))).met is True
+    assert _backfill_verdict(_with_backfill(_backfill(7, wall=90))).met is False
     three_days = _backfill_verdict(_with_backfill(_backfill(3, wall=33)))
-    assert three_days["met"] is None and "3 days, not 7" in three_days["measured"]
+    assert three_days.met is None and "3 days, not 7" in three_days.measured
     not_measured = _backfill_verdict(_with_backfill(_backfill(7, wall=None)))
-    assert not_measured["met"] is None and "api-server did not start" in not_measured["measured"]
+    assert not_measured.met is None and "api-server did not start" in not_measured.measured
 
 
 def test_backfill_is_rendered_with_its_ratio_and_each_day(tmp_path):
@@ -409,3 +418,249 @@ def test_output_paths_of_local_writes_name_their_table_too():
         "Arguments: file:/tmp/out/_staging-x/funnel, false, Parquet\n"
     )
     assert _OUTPUT_PATH.search(plan).group(1) == "file:/tmp/out/_staging-x/funnel"
+
+
+# --- results files: typed, and the files written before the types still render -------------------
+
+RESULTS_V1 = Path(__file__).parent / "data" / "bench_results_v1.json"
+"""A results file in the JSON of the dict-based harness (every section: sizes with a profile and
+a disagreement, the single day, a 7-day backfill). ``bench_results_v1.dict-harness.md`` is what
+that harness rendered from it; ``bench_results_v1.md``, what the typed one renders."""
+SIZE_COLUMNS_ADDED = (6, 7)
+"""Columns the size tables gained (s per M rows, spilled per run), by position."""
+
+
+def _render_v1() -> str:
+    return docs.render_tables(BenchResults.from_json(json.loads(RESULTS_V1.read_text()))) + "\n"
+
+
+def test_a_results_file_of_the_dict_harness_still_renders():
+    assert _render_v1() == RESULTS_V1.with_suffix(".md").read_text()
+
+
+def _without_added_columns(line: str) -> str:
+    cells = line.split(" | ")
+    if len(cells) != 9:  # not a row of a size table
+        return line
+    return " | ".join(c for n, c in enumerate(cells) if n not in SIZE_COLUMNS_ADDED)
+
+
+def test_the_typed_harness_only_adds_to_what_the_dict_harness_rendered():
+    before = Path(str(RESULTS_V1).replace(".json", ".dict-harness.md")).read_text().splitlines()
+    after = [_without_added_columns(line) for line in _render_v1().splitlines()]
+    after = [
+        line.replace("|---|---|---|---|---|---|---|---|---|", "|" + "---|" * 7) for line in after
+    ]
+    missing = [line for line in before if line not in after]
+    assert missing == []
+    assert "### Fixed cost (the sample day)" in after and len(after) > len(before)
+
+
+def test_results_survive_their_json_round_trip():
+    data = json.loads(RESULTS_V1.read_text())
+    results = BenchResults.from_json(data)
+    again = BenchResults.from_json(json.loads(json.dumps(to_json(results))))
+    assert again == results
+    assert again.sizes[0].engines["ours"].profile == data["sizes"][0]["engines"]["ours"]["profile"]
+    assert again.orchestration.backfill.scheduler == data["orchestration"]["backfill"]["scheduler"]
+
+
+def test_the_targets_of_an_old_file_are_evaluated_again_the_same_way():
+    data = json.loads(RESULTS_V1.read_text())
+    targets = docs.evaluate_targets(BenchResults.from_json(data))
+    again = [to_json(t) for t in targets]
+    assert [t for t in again if t in data["targets"]] == data["targets"]
+    assert {t["target"] for t in again} - {t["target"] for t in data["targets"]} == {
+        docs.FIXED_COST_TARGET,
+        docs.SAMPLE_DAGS_TEST_TARGET,
+        docs.BIG_DAY_TARGET,
+        docs.PER_ROW_TARGET,
+    }
+
+
+# --- fixed cost, the big day, seconds per million rows, spill, the chart ----------------------------
+
+
+def _engine_result(median: float, runs: int = 3, failures: int = 0, spill=None):
+    from benchmarks.results import EngineResult, RunRecord
+
+    records = [
+        RunRecord(
+            wall_s=median,
+            cpu_s=median,
+            peak_rss_bytes=900 * 2**20,
+            returncode=1 if n < failures else 0,
+            load_before=(1.0, 1.0, 1.0),
+            load_after=(1.0, 1.0, 1.0),
+            spill=spill,
+        )
+        for n in range(runs)
+    ]
+    return EngineResult.summarize(records, 15)
+
+
+def _fixed(ours: float, trivial: float, dags_test_s: float | None, succeeded: bool = True):
+    from benchmarks.results import FixedCost, ratio_of
+
+    ours_result, trivial_result = _engine_result(ours), _engine_result(trivial)
+    return FixedCost(
+        date="2030-02-14",
+        rows=15,
+        trivial=trivial_result,
+        ours=ours_result,
+        ratio=ratio_of(ours_result.median_s, trivial_result.median_s),
+        dags_test=None
+        if dags_test_s is None
+        else TimedRun(wall_s=dags_test_s, succeeded=succeeded, tasks={"spark_etl": 12.5}),
+    )
+
+
+def _verdicts(targets) -> dict:
+    return {t.target: t.met for t in targets}
+
+
+def test_fixed_cost_targets_judge_the_ratio_and_the_dags_test():
+    met = _verdicts(docs.fixed_cost_targets(_fixed(14.0, 10.0, 29.0)))
+    assert met == {docs.FIXED_COST_TARGET: True, docs.SAMPLE_DAGS_TEST_TARGET: True}
+    missed = _verdicts(docs.fixed_cost_targets(_fixed(16.0, 10.0, 31.0)))
+    assert missed == {docs.FIXED_COST_TARGET: False, docs.SAMPLE_DAGS_TEST_TARGET: False}
+    failed = _verdicts(docs.fixed_cost_targets(_fixed(14.0, 10.0, 20.0, succeeded=False)))
+    assert failed[docs.SAMPLE_DAGS_TEST_TARGET] is False
+    assert set(_verdicts(docs.fixed_cost_targets(None)).values()) == {None}
+
+
+def test_fixed_cost_is_rendered_with_its_ratio_and_the_tasks():
+    results = _results(20, 55, 14, 4)
+    results.fixed_cost = _fixed(14.0, 10.0, 29.0)
+    text = docs.render_tables(results)
+    assert "Ratio ours / trivial: **1.40x**." in text
+    assert "`airflow dags test ecommerce_daily 2030-02-14` of the same day: **29.0 s**" in text
+    assert "tasks: spark_etl 12.5 s" in text
+    again = BenchResults.from_json(json.loads(json.dumps(to_json(results))))
+    assert again.fixed_cost == results.fixed_cost
+
+
+def _with_sizes(seconds_by_rows: dict[int, float]) -> BenchResults:
+    results = _results(20, 55, 14, 4)
+    template = results.sizes[0]
+    results.sizes = [
+        dataclasses.replace(
+            template,
+            rows=rows,
+            engines=template.engines | {"ours": _engine_result(seconds)},
+        )
+        for rows, seconds in seconds_by_rows.items()
+    ]
+    return results
+
+
+def test_seconds_per_million_rows_may_not_grow_from_1m_rows_up():
+    flat = _with_sizes({100_000: 30.0, 2_000_000: 24.0, 5_000_000: 55.0, 20_000_000: 210.0})
+    verdict = next(t for t in docs.evaluate_targets(flat) if t.target == docs.PER_ROW_TARGET)
+    assert verdict.met is True and "20M / 2M: 0.88x" in verdict.measured
+    growing = _with_sizes({2_000_000: 20.0, 20_000_000: 250.0})
+    verdict = next(t for t in docs.evaluate_targets(growing) if t.target == docs.PER_ROW_TARGET)
+    assert verdict.met is False
+    small = _with_sizes({100_000: 30.0, 5_000_000: 55.0})
+    verdict = next(t for t in docs.evaluate_targets(small) if t.target == docs.PER_ROW_TARGET)
+    assert verdict.met is None
+
+
+def test_the_big_day_target_reports_peak_memory_and_spill_of_each_run():
+    from benchmarks.results import Spill
+
+    spill = Spill(memory_bytes_spilled=3 * 2**30, disk_bytes_spilled=2**29)
+    results = _with_sizes({20_000_000: 210.0})
+    results.sizes[0].engines["ours"] = _engine_result(210.0, spill=spill)
+    verdict = next(t for t in docs.evaluate_targets(results) if t.target == docs.BIG_DAY_TARGET)
+    assert verdict.met is True
+    assert "3/3 runs succeeded" in verdict.measured and "900 MiB" in verdict.measured
+    assert "3072/512, 3072/512, 3072/512" in verdict.measured
+    results.sizes[0].engines["ours"] = _engine_result(210.0, failures=1)
+    verdict = next(t for t in docs.evaluate_targets(results) if t.target == docs.BIG_DAY_TARGET)
+    assert verdict.met is False
+    table = docs.render_size(results.sizes[0])
+    assert "| s per M rows | spilled per run (MiB memory/disk) |" in table
+
+
+def test_spill_is_summed_over_the_tasks_of_the_event_log(tmp_path):
+    from benchmarks.eventlog import spilled_bytes
+
+    lines = [
+        {"Event": "SparkListenerApplicationStart", "Timestamp": 0},
+        {
+            "Event": "SparkListenerTaskEnd",
+            "Stage ID": 0,
+            "Task Metrics": {"Memory Bytes Spilled": 100, "Disk Bytes Spilled": 40},
+        },
+        {
+            "Event": "SparkListenerTaskEnd",
+            "Stage ID": 1,
+            "Task Metrics": {"Memory Bytes Spilled": 50, "Disk Bytes Spilled": 20},
+        },
+        {"Event": "SparkListenerTaskEnd", "Stage ID": 1, "Task Metrics": {}},
+    ]
+    log = tmp_path / "local-1"
+    log.write_text("\n".join(json.dumps(line) for line in lines) + "\n")
+    assert spilled_bytes(log) == (150, 60)
+
+
+def test_the_chart_draws_every_engine_and_is_the_same_for_the_same_results(tmp_path):
+    from benchmarks import chart
+
+    results = _with_sizes({500_000: 12.0, 5_000_000: 55.0})
+    first, second = tmp_path / "a.svg", tmp_path / "b.svg"
+    assert chart.write_chart(results, first) and chart.write_chart(results, second)
+    assert first.read_bytes() == second.read_bytes()
+    svg = first.read_text()
+    assert svg.lstrip().startswith("<?xml") and "<svg" in svg
+    assert set(chart.series(results)) == {"ours", "naive", "floor", "duckdb"}
+    assert chart.series(results)["ours"] == [(500_000, 12.0), (5_000_000, 55.0)]
+    results.sizes = []
+    assert not chart.write_chart(results, tmp_path / "none.svg")
+    assert not (tmp_path / "none.svg").exists()
+
+
+def test_the_docs_link_the_chart_they_write(tmp_path):
+    results = _with_sizes({500_000: 12.0, 5_000_000: 55.0})
+    path = tmp_path / "benchmarks.md"
+    docs.write_docs(results, path, tmp_path / "results.json")
+    assert f"![Rows vs seconds, per engine]({docs.CHART_NAME})" in path.read_text()
+    assert (tmp_path / docs.CHART_NAME).stat().st_size > 1000
+
+
+def test_big_day_adds_twenty_million_rows_to_the_sizes():
+    from benchmarks import cli
+
+    assert cli.parse_args(["--big-day"]).sizes == (*cli.DEFAULT_SIZES, 20_000_000)
+    assert cli.parse_args(["--sizes", "100000", "--big-day"]).sizes == (100_000, 20_000_000)
+    assert cli.parse_args(["--sizes", "20000000", "--big-day"]).sizes == (20_000_000,)
+
+
+def test_the_trivial_job_is_submitted_like_the_dags_spark_etl():
+    from benchmarks import engines
+
+    trivial = engines.trivial_command("hdfs://nn/out")
+    ours = engines.ours_command(
+        dt.date(2030, 2, 14), "hdfs://nn/in", "hdfs://nn/out", master=engines.DAG_MASTER
+    )
+    options = trivial[: trivial.index(str(engines.SCRIPTS["trivial"]))]
+    assert options == [
+        arg
+        for arg in ours[: ours.index(str(engines.JOB_PATH))]
+        if arg not in ("--name", "ecommerce_etl")
+    ]
+    assert "--driver-memory" in options and options[options.index("--master") + 1] == "local[*]"
+
+
+def test_the_fixed_cost_day_is_the_sample_day_re_dated(tmp_path, monkeypatch):
+    from benchmarks import fixed_cost
+
+    monkeypatch.setattr(fixed_cost, "DATA_DIR", tmp_path)
+    root = fixed_cost.sample_landing_root()
+    folder = root / "2030" / "02" / "14"
+    sample = (fixed_cost.SAMPLE_FILE / "ecommerce_logs.csv").read_text()
+    copy = (folder / "ecommerce_logs.csv").read_text()
+    assert copy == sample.replace("2026-02-14", "2030-02-14") and "2026-02-14" not in copy
+    assert (folder / "_READY").exists()
+    assert fixed_cost.sample_rows(root) == 15

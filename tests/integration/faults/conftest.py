@@ -2,9 +2,9 @@
 
 ``fault_cluster`` (session) starts, on free ports and in its own runtime folder
 (``.runtime/faults``), ``stack/hdfs.sh start --datanodes 3`` (replication 2) and
-``stack/spark-standalone.sh start --workers 2`` (1 core, 1 GiB each), and stops both at the end:
-the rest of the suite keeps its single-DataNode HDFS. The Hadoop jars are shared with the main
-stack (``HADOOP_LIB_DIR``).
+``stack/spark-standalone.sh start --workers 2`` (1 core, 1 GiB each) through
+``stack/small_cluster.py``, and stops both at the end: the rest of the suite keeps its
+single-DataNode HDFS.
 
 Every fault test appends one row to ``fault_results``; at the end of the session they are written
 to ``FAULT_RESULTS_FILE`` (default ``.runtime/faults/results.json``), from which
@@ -16,12 +16,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import random
-import signal
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,8 +25,6 @@ from typing import Any
 
 import pyarrow as pa
 import pytest
-import requests
-from hdfs import InsecureClient
 
 from benchmarks.compare import differences
 from include.data.generate_logs import write_day
@@ -39,10 +33,13 @@ from include.ecommerce.spark_submit import etl_submission
 from include.ecommerce.upload import landing_files, replace_partition
 from include.ecommerce.validation import read_partition
 from spark_jobs.contract import CORE_TABLES
+from stack.small_cluster import (
+    MAIN_RUNTIME_DIR,
+    PROJECT_ROOT,
+    SmallCluster,
+    small_cluster,
+)
 
-PROJECT_ROOT = Path(__file__).resolve().parents[3]
-STACK_DIR = PROJECT_ROOT / "stack"
-MAIN_RUNTIME_DIR = Path(os.environ.get("RUNTIME_DIR", PROJECT_ROOT / ".runtime"))
 FAULTS_RUNTIME_DIR = MAIN_RUNTIME_DIR / "faults"
 RESULTS_FILE = Path(os.environ.get("FAULT_RESULTS_FILE", FAULTS_RUNTIME_DIR / "results.json"))
 
@@ -54,7 +51,6 @@ FAULT_DAY_ROWS = 600_000  # ~50 MB in 4 files: uploads and writes last long enou
 FAULT_DAY_FILES = 4
 ATTEMPTS = 3  # the DAG's default_args: retries=2, so at most 3 tries of a task
 JOB_TIMEOUT_S = 900
-STACK_TIMEOUT_S = 300
 SPARK_EXTRA_CONF = {
     "spark.ui.enabled": "false",
     "spark.executor.memory": "512m",
@@ -75,26 +71,6 @@ FAULT_TEST_ORDER = (
 """The table's rows, in this order."""
 
 
-def _free_port_block(size: int = 30) -> int:
-    """A first port p with p .. p+size-1 all free on 127.0.0.1 (checked by binding each)."""
-    rng = random.Random()
-    for _ in range(200):
-        base = rng.randrange(20_000, 40_000 - size, 10)
-        sockets = []
-        try:
-            for port in range(base, base + size):
-                sock = socket.socket()
-                sockets.append(sock)
-                sock.bind(("127.0.0.1", port))
-            return base
-        except OSError:
-            continue
-        finally:
-            for sock in sockets:
-                sock.close()
-    raise RuntimeError("no block of free ports found for the fault cluster")
-
-
 @dataclass
 class JobResult:
     returncode: int
@@ -104,98 +80,12 @@ class JobResult:
 
 
 @dataclass
-class FaultCluster:
-    """The running cluster, with the knobs the fault tests turn."""
+class FaultCluster(SmallCluster):
+    """The running cluster (stack/small_cluster.py), with the pipeline's steps the fault tests
+    drive directly."""
 
-    runtime_dir: Path
-    env: dict[str, str]
-    webhdfs_url: str
-    hdfs_uri: str
-    spark_master: str
-    spark_master_ui: str
-    landing_dir: Path
-    user: str
-    """The pipeline's HDFS user (the DAG's webhdfs_default login)."""
-    client: InsecureClient = field(repr=False)
-
-    # --- stack scripts ---------------------------------------------------------------------
-
-    def script(self, name: str, *args: str, check: bool = True, timeout: float = 180) -> str:
-        done = subprocess.run(
-            [str(STACK_DIR / name), *args],
-            capture_output=True,
-            text=True,
-            env=self.env,
-            timeout=timeout,
-            check=False,
-        )
-        if check and done.returncode != 0:
-            pytest.fail(
-                f"stack/{name} {' '.join(args)} exited with {done.returncode}:\n"
-                f"{done.stdout}\n{done.stderr}",
-                pytrace=False,
-            )
-        return done.stdout
-
-    def pid(self, daemon: str) -> int:
-        """PID of a daemon of this cluster by its PID file name (datanode2, spark-worker2...)."""
-        return int((self.runtime_dir / "pids" / f"{daemon}.pid").read_text().strip())
-
-    def kill(self, daemon: str) -> int:
-        """SIGKILL, like a machine that dies: no shutdown hook runs. Returns the PID."""
-        pid = self.pid(daemon)
-        os.kill(pid, signal.SIGKILL)
-        deadline = time.monotonic() + 30
-        while _alive(pid) and time.monotonic() < deadline:
-            time.sleep(0.1)
-        return pid
-
-    def start_datanode(self, index: int) -> None:
-        self.script("hdfs.sh", "start-datanode", str(index))
-
-    def start_worker(self, index: int) -> None:
-        self.script("spark-standalone.sh", "start-worker", str(index))
-
-    def namenode_state(self) -> dict[str, Any]:
-        response = requests.get(
-            f"{self.webhdfs_url}/jmx",
-            params={"qry": "Hadoop:service=NameNode,name=FSNamesystemState"},
-            timeout=5,
-        )
-        response.raise_for_status()
-        return response.json()["beans"][0]
-
-    def files_total(self) -> int:
-        return int(self.namenode_state()["FilesTotal"])
-
-    def fsck(self, path: str = "/") -> tuple[int, str]:
-        done = subprocess.run(
-            [str(STACK_DIR / "hdfs.sh"), "fsck", path],
-            capture_output=True,
-            text=True,
-            env=self.env,
-            timeout=120,
-            check=False,
-        )
-        return done.returncode, done.stdout
-
-    def wait_until_fully_replicated(self, path: str, timeout_s: float = 240) -> tuple[str, float]:
-        """Poll ``hdfs fsck PATH`` until HEALTHY with no missing, corrupt or under-replicated
-        block; returns the last report and the seconds waited (the report is returned either
-        way: the caller asserts on it)."""
-        started = time.monotonic()
-        while True:
-            returncode, report = self.fsck(path)
-            figures = fsck_figures(report)
-            if (
-                returncode == 0
-                and "is HEALTHY" in report
-                and figures.get("Missing blocks") == 0
-                and figures.get("Corrupt blocks") == 0
-                and figures.get("Under-replicated blocks") == 0
-            ) or time.monotonic() - started > timeout_s:
-                return report, time.monotonic() - started
-            time.sleep(2)
+    landing_dir: Path = field(init=False)
+    """The generated landing days (the fault day and the day before)."""
 
     # --- the pipeline's steps, called directly ---------------------------------------------
 
@@ -254,94 +144,15 @@ class FaultCluster:
         return differences(reference, self.tables(processed_partition))
 
 
-def fsck_figures(report: str) -> dict[str, int]:
-    """``Missing blocks: 0`` and the like from an fsck report, as numbers."""
-    figures = {}
-    for line in report.splitlines():
-        name, _, value = line.strip().partition(":")
-        words = value.strip().split()
-        if words and words[0].isdigit():
-            figures[name.strip()] = int(words[0])
-    return figures
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    # A killed child of ours stays a zombie until reaped; the daemons are not our children.
-    stat = Path(f"/proc/{pid}/stat")
-    return stat.exists() and stat.read_text().split()[2] != "Z"
-
-
-def wait_for(condition, timeout_s: float, poll_s: float = 0.05) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(poll_s)
-    return False
-
-
 @pytest.fixture(scope="session")
 def fault_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FaultCluster]:
-    base = _free_port_block()
-    env = {
-        **os.environ,
-        "RUNTIME_DIR": str(FAULTS_RUNTIME_DIR),
-        "HADOOP_LIB_DIR": str(MAIN_RUNTIME_DIR / "hadoop" / "lib"),
-        "HDFS_NAMENODE_RPC_PORT": str(base),
-        "HDFS_NAMENODE_HTTP_PORT": str(base + 1),
-        # DataNode I binds these + 10 * (I - 1): base+2..4, base+12..14, base+22..24
-        "HDFS_DATANODE_PORT": str(base + 2),
-        "HDFS_DATANODE_HTTP_PORT": str(base + 3),
-        "HDFS_DATANODE_IPC_PORT": str(base + 4),
-        "SPARK_MASTER_PORT": str(base + 5),
-        "SPARK_MASTER_WEBUI_PORT": str(base + 6),
-        "SPARK_WORKER_WEBUI_PORT": str(base + 7),  # worker 2: base + 8
-        "PYSPARK_PYTHON": sys.executable,
-        "SPARK_LOCAL_IP": "127.0.0.1",
-    }
-    env.pop("HDFS_DATANODE_DU_RESERVED", None)
-    # A fresh file system each session: stop what a killed session left, then start anew.
-    for script in ("spark-standalone.sh", "hdfs.sh"):
-        subprocess.run([str(STACK_DIR / script), "stop"], env=env, capture_output=True, check=False)
-    for stale in ("hdfs", "spark"):
-        subprocess.run(["rm", "-rf", str(FAULTS_RUNTIME_DIR / stale)], check=True)
-    # The jars: fetched into the main runtime once (instant when already there).
-    subprocess.run(
-        [str(STACK_DIR / "hdfs.sh"), "fetch"],
-        env={**env, "RUNTIME_DIR": str(MAIN_RUNTIME_DIR)},
-        capture_output=True,
-        check=False,
-        timeout=STACK_TIMEOUT_S,
-    )
     landing_dir = tmp_path_factory.mktemp("fault-landing")
     for day in (PREVIOUS_DAY, FAULT_DAY):
         write_day(day, FAULT_DAY_ROWS, landing_dir, files=FAULT_DAY_FILES)
-    webhdfs_url = f"http://127.0.0.1:{base + 1}"
-    user = os.environ.get("PIPELINE_HDFS_USER", "airflow")
-    cluster = FaultCluster(
-        runtime_dir=FAULTS_RUNTIME_DIR,
-        env=env,
-        webhdfs_url=webhdfs_url,
-        hdfs_uri=f"hdfs://127.0.0.1:{base}",
-        spark_master=f"spark://127.0.0.1:{base + 5}",
-        spark_master_ui=f"http://127.0.0.1:{base + 6}",
-        landing_dir=landing_dir,
-        user=user,
-        client=InsecureClient(webhdfs_url, user=user),
-    )
-    try:
-        cluster.script("hdfs.sh", "start", "--datanodes", str(DATANODES), timeout=STACK_TIMEOUT_S)
-        cluster.script(
-            "spark-standalone.sh", "start", "--workers", str(WORKERS), timeout=STACK_TIMEOUT_S
-        )
+    with small_cluster(FAULTS_RUNTIME_DIR, DATANODES, WORKERS, cls=FaultCluster) as cluster:
+        assert isinstance(cluster, FaultCluster)
+        cluster.landing_dir = landing_dir
         yield cluster
-    finally:
-        cluster.script("spark-standalone.sh", "stop", check=False, timeout=120)
-        cluster.script("hdfs.sh", "stop", check=False, timeout=120)
 
 
 @pytest.fixture(scope="session")

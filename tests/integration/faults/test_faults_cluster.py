@@ -24,14 +24,13 @@ from include.ecommerce.hdfs_health import (
     check_hdfs_health,
 )
 from include.ecommerce.partitions import Partition
+from stack.small_cluster import fsck_figures, wait_for
 from tests.integration.faults.conftest import (
     ATTEMPTS,
     DATANODES,
     FAULT_DAY,
     PREVIOUS_DAY,
     FaultCluster,
-    fsck_figures,
-    wait_for,
 )
 
 pytestmark = [pytest.mark.integration, pytest.mark.faults]

@@ -3,7 +3,6 @@ on a live Airflow pointed at the fault cluster through its connections (no DAG c
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -16,7 +15,8 @@ import pytest
 
 from include.ecommerce.partitions import Partition
 from stack.live_airflow import AIRFLOW_SH, PROJECT_ROOT, LiveAirflow, running_airflow
-from tests.integration.faults.conftest import FaultCluster, wait_for
+from stack.small_cluster import wait_for
+from tests.integration.faults.conftest import FaultCluster
 
 pytestmark = [pytest.mark.integration, pytest.mark.airflow, pytest.mark.faults]
 
@@ -30,16 +30,7 @@ BACKFILL_TIMEOUT_S = 1800
 def airflow_on_cluster(
     fault_cluster: FaultCluster, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[LiveAirflow]:
-    nn_http = fault_cluster.env["HDFS_NAMENODE_HTTP_PORT"]
-    spark_port = fault_cluster.env["SPARK_MASTER_PORT"]
-    extra_env = {
-        "AIRFLOW_CONN_WEBHDFS_DEFAULT": f"webhdfs://{fault_cluster.user}@127.0.0.1:{nn_http}",
-        "AIRFLOW_CONN_SPARK_DEFAULT": json.dumps(
-            {"conn_type": "spark", "host": "spark://127.0.0.1", "port": int(spark_port)}
-        ),
-        "AIRFLOW_VAR_ECOMMERCE_HDFS_URI": fault_cluster.hdfs_uri,
-        "AIRFLOW_VAR_ECOMMERCE_REPORTS_DIR": str(tmp_path_factory.mktemp("fault-reports")),
-    }
+    extra_env = fault_cluster.airflow_env(reports_dir=tmp_path_factory.mktemp("fault-reports"))
     with running_airflow(tmp_path_factory.mktemp("fault-airflow"), extra_env) as live:
         yield live
 
@@ -50,12 +41,7 @@ def kill_component(airflow: LiveAirflow, component: str) -> int:
     return pid
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="open (issue 16): after the scheduler and dag-processor were SIGKILLed and restarted "
-    "mid-backfill, 4 runs stayed running for over 7 minutes (spark_etl succeeded, validate_outputs "
-    "never scheduled, the new scheduler logged nothing); strict: passing means it is fixed",
-)
+@pytest.mark.timeout(3 * BACKFILL_TIMEOUT_S)  # two waits of up to BACKFILL_TIMEOUT_S each
 def test_scheduler_and_dag_processor_killed_mid_backfill(
     airflow_on_cluster: LiveAirflow, fault_cluster: FaultCluster, fault_results: list[dict]
 ) -> None:

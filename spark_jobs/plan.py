@@ -1,0 +1,93 @@
+"""How the job runs for a day of a given size: the session settings and whether to cache.
+
+Most days are small, and a small day's cost is nearly all fixed cost: the JVM and the
+SparkContext starting, and for every query its planning, code generation and the set-up of its
+tasks. Below ``SMALL_DAY_MAX_BYTES`` of input the job takes the small-day plan: one shuffle
+partition (eight partitions of 15 rows are eight tasks per stage, each with its own set-up), no
+cache (building a cached relation of a few rows costs more than reading them again) and no
+adaptive query execution (its re-planning after every shuffle costs more than it can save). The
+tables do not depend on the plan (tests/unit/test_plan.py, the job's integration test): only how
+many tasks compute them and whether a summary is kept between queries.
+
+Settings every plan shares (the Spark UI off: nobody browses the UI of a batch job that ends in
+seconds, and its server and listeners cost start-up and driver time; PySpark's call-site capture
+off) are here too, so that the session's configuration has one home.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+SMALL_DAY_MAX_BYTES = 16 * 1024**2
+"""Input bytes (gzip files counted at ``GZIP_EXPANSION`` times their size) up to which a day is
+small: about 200k rows of the contract's CSV."""
+GZIP_EXPANSION = 5
+"""Roughly how much a gzip input file expands: only used to size the day for the plan."""
+DEFAULT_SHUFFLE_PARTITIONS = 8
+"""The tables are small (hundreds of thousands of users at most): a few shuffle partitions."""
+
+SESSION_CONF: Mapping[str, str] = {
+    "spark.sql.session.timeZone": "UTC",
+    "spark.ui.showConsoleProgress": "false",
+    "spark.ui.enabled": "false",
+    # PySpark 4 sends the Python call site of every DataFrame function to the JVM (for error
+    # messages): about ten py4j round trips per F.col/F.sum/..., half of the job's round trips.
+    "spark.python.sql.dataFrameDebugging.enabled": "false",
+    # One _SUCCESS per partition (ours, written last), none per table folder.
+    "spark.hadoop.mapreduce.fileoutputcommitter.marksuccessfuljobs": "false",
+}
+"""Settings of every run's session (the job's own: spark-submit's ``--conf`` cannot drop them)."""
+
+
+@dataclass(frozen=True)
+class JobPlan:
+    """What the job does differently for a day of ``input_bytes``."""
+
+    input_bytes: int
+    small_day: bool
+    shuffle_partitions: int
+    cache_summaries: bool
+    """Persist the validated rows and the three summaries (several queries read each)."""
+    session_conf: Mapping[str, str] = field(default_factory=dict)
+
+    def describe(self) -> str:
+        kind = "small-day" if self.small_day else "large-day"
+        return (
+            f"plan: {kind} ({self.input_bytes:,} input bytes), "
+            f"{self.shuffle_partitions} shuffle partition(s), "
+            f"summaries {'cached' if self.cache_summaries else 'not cached'}"
+        )
+
+
+def sized_bytes(files: Iterable[tuple[str, int]]) -> int:
+    """The day's size for the plan from (file name, bytes) pairs: gzip files expanded."""
+    return sum(size * (GZIP_EXPANSION if name.endswith(".gz") else 1) for name, size in files)
+
+
+def choose(
+    input_bytes: int,
+    *,
+    shuffle_partitions: int | None = None,
+    small_day_max_bytes: int = SMALL_DAY_MAX_BYTES,
+) -> JobPlan:
+    """The plan for a day of ``input_bytes``; ``shuffle_partitions`` (the job's option or
+    spark-submit's ``--conf``) wins over the plan's own number."""
+    if input_bytes < 0:
+        raise ValueError(f"input_bytes must be >= 0, got {input_bytes}")
+    small = input_bytes <= small_day_max_bytes
+    partitions = shuffle_partitions or (1 if small else DEFAULT_SHUFFLE_PARTITIONS)
+    return JobPlan(
+        input_bytes=input_bytes,
+        small_day=small,
+        shuffle_partitions=partitions,
+        cache_summaries=not small,
+        session_conf={
+            **SESSION_CONF,
+            "spark.sql.shuffle.partitions": str(partitions),
+            # Adaptive execution re-plans after each shuffle: for a few rows that planning is the
+            # cost, and there is nothing to coalesce or rebalance (small day: -4 CPU s of 30).
+            # A large day keeps Spark's default or spark-submit's --conf.
+            **({"spark.sql.adaptive.enabled": "false"} if small else {}),
+        },
+    )
