@@ -189,7 +189,10 @@ def measure(spark, raw, args: argparse.Namespace, job_plan: plan.JobPlan):
         raise storage.InputError(args.input, "no data rows in the input files (only headers)")
 
     events = transforms.clean_events(validated)
-    aggregates = transforms.aggregate(events, keep, collect_categories)
+    # The bit masks need the day's categories first: one more (small) query, worth it when the
+    # summaries are cached; a small day's uncached plan would scan its input again for it.
+    categories_of = collect_categories if job_plan.cache_summaries else None
+    aggregates = transforms.aggregate(events, keep, categories_of)
     event_totals = event_checks(aggregates)
     summary = quality.summarize(args.date, reason_rows, event_totals, args.max_reject_ratio)
     if summary[contract.QUALITY_ROWS_REJECTED]:
