@@ -188,7 +188,11 @@ def measure(spark, raw, args: argparse.Namespace, job_plan: plan.JobPlan):
     if sum(row["rows"] for row in reason_rows) == 0:
         raise storage.InputError(args.input, "no data rows in the input files (only headers)")
 
-    aggregates = transforms.aggregate(transforms.clean_events(validated), keep)
+    events = transforms.clean_events(validated)
+    # The bit masks need the day's categories first: one more (small) query, worth it when the
+    # summaries are cached; a small day's uncached plan would scan its input again for it.
+    categories_of = collect_categories if job_plan.cache_summaries else None
+    aggregates = transforms.aggregate(events, keep, categories_of)
     event_totals = event_checks(aggregates)
     summary = quality.summarize(args.date, reason_rows, event_totals, args.max_reject_ratio)
     if summary[contract.QUALITY_ROWS_REJECTED]:
@@ -196,6 +200,12 @@ def measure(spark, raw, args: argparse.Namespace, job_plan: plan.JobPlan):
     else:  # nothing to look for: an empty table instead of a scan of every row
         rejected = json_frame(spark, None, contract.REJECTED.ddl)
     return summary, aggregates, rejected
+
+
+def collect_categories(cells) -> list[str]:
+    """The day's distinct categories (an action on the small cells summary): what
+    ``transforms.aggregate`` turns into the users' category bit masks."""
+    return [row[0] for row in transforms.day_categories(cells).collect()]
 
 
 def json_frame(spark, row_json: str | None, ddl: str):  # -> DataFrame

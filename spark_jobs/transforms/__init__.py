@@ -39,10 +39,12 @@ from spark_jobs.transforms.rows import (
 from spark_jobs.transforms.summaries import (
     AMBIGUOUS_SESSIONS,
     HOURS_MASK,
+    MASK_CATEGORIES,
     SESSIONS_PER_USER,
     Aggregates,
     aggregate,
     ambiguous_orphan_purchases,
+    day_categories,
     session_checks,
 )
 from spark_jobs.transforms.tables import (
@@ -64,6 +66,7 @@ __all__ = [
     "CORRUPT_RECORD",
     "EVENT_COLUMNS",
     "HOURS_MASK",
+    "MASK_CATEGORIES",
     "MISSING_MASK",
     "NOT_UTF8",
     "RAW_RECORD",
@@ -77,6 +80,7 @@ __all__ = [
     "classify_rows",
     "clean_events",
     "conform",
+    "day_categories",
     "deduplicate",
     "for_writing",
     "funnel",

@@ -52,10 +52,12 @@ def events_frame(spark, rows: Sequence[Sequence[str | None]], partition_date=SAM
 
 
 def aggregates_of(spark, rows: Sequence[Sequence[str | None]], partition_date=SAMPLE_DATE):
-    """The summaries every table is built from (``transforms.aggregate``), from raw rows."""
-    from spark_jobs import transforms
+    """The summaries every table is built from (``transforms.aggregate``), from raw rows, with
+    the day's categories collected as the job does (the users' categories as bit masks)."""
+    from spark_jobs import ecommerce_etl, transforms
 
-    return transforms.aggregate(events_frame(spark, rows, partition_date))
+    events = events_frame(spark, rows, partition_date)
+    return transforms.aggregate(events, categories_of=ecommerce_etl.collect_categories)
 
 
 def rows_of(frame, table_name: str | None = None) -> list[dict]:

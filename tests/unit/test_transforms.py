@@ -131,6 +131,40 @@ def test_user_without_purchase_spent_zero_not_null(spark):
     assert user["total_spent"] == D("0.00")
 
 
+def _users_and_categories(aggregates) -> tuple[list[dict], list[dict]]:
+    return (
+        rows_of(transforms.user_behavior(aggregates), "user_behavior"),
+        rows_of(transforms.category_stats(aggregates), "category_stats"),
+    )
+
+
+def test_categories_as_bit_masks_give_the_tables_of_the_category_lists(spark):
+    """aggregates_of collects the day's categories (bit masks); without them (or with more than
+    one BIGINT holds) the lists come from the (user, category) pairs: the same tables."""
+    from tests.unit.spark_frames import events_frame
+
+    # 64 categories (one BIGINT: the last one is bit 63, the sign bit) and 70 (more than one
+    # BIGINT holds: the pairs), spread over three users.
+    names = [f"c{i:02d}" for i in range(70)]
+    assert len(names[:64]) == transforms.MASK_CATEGORIES < len(names)
+    wide_days = [
+        [
+            ["2026-02-14 08:00:00", str(1 + i % 3), "s", "view", "p", name, "1.00", "1"]
+            for i, name in enumerate(day_names)
+        ]
+        for day_names in (names[:64], names)
+    ]
+    for day in (TINY_DAY, *wide_days):
+        by_mask = _users_and_categories(aggregates_of(spark, day))
+        by_pairs = _users_and_categories(transforms.aggregate(events_frame(spark, day)))
+        assert by_mask == by_pairs
+    users, categories = _users_and_categories(aggregates_of(spark, wide_days[0]))
+    # user 1 sees c00, c03, ..., c63 (i % 3 == 0): 22 categories, in order, the sign bit's last
+    assert users[0]["categories_viewed"] == [f"c{i:02d}" for i in range(0, 64, 3)]
+    assert [len(u["categories_viewed"]) for u in users] == [22, 21, 21]
+    assert {c["category"]: c["unique_users"] for c in categories}["c63"] == 1
+
+
 # The 15-row sample day: the expected tables are counted row by row in sample_day_tables.py
 # (electronics 6 events / 3 users / 299.99; clothing 4 / 2 / 49.99 * 2 = 99.98; books 3 / 1 /
 # 19.99 * 3 = 59.97; home 2 / 1 / 0; hour 9: 13 events, 6 users; hour 10: 2, 2; funnel 7, 5, 3).
