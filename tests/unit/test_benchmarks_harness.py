@@ -637,20 +637,60 @@ def test_big_day_adds_twenty_million_rows_to_the_sizes():
     assert cli.parse_args(["--sizes", "20000000", "--big-day"]).sizes == (20_000_000,)
 
 
-def test_the_trivial_job_is_submitted_like_the_dags_spark_etl():
-    from benchmarks import engines
+def _conf_values(command: list[str]) -> dict[str, str]:
+    return dict(
+        command[i + 1].split("=", 1) for i, arg in enumerate(command) if arg == "--conf"
+    )
 
+
+def test_the_trivial_job_is_submitted_like_the_dags_spark_etl_without_the_jvm_archive(
+    monkeypatch,
+):
+    from benchmarks import engines
+    from include.ecommerce import jvm_archive, settings
+
+    archive = "-XX:SharedArchiveFile=/archives/driver.jsa"
+    monkeypatch.setattr(jvm_archive, "driver_java_options", lambda *_: [archive])
     trivial = engines.trivial_command("hdfs://nn/out")
     ours = engines.ours_command(
         dt.date(2030, 2, 14), "hdfs://nn/in", "hdfs://nn/out", master=engines.DAG_MASTER
     )
-    options = trivial[: trivial.index(str(engines.SCRIPTS["trivial"]))]
-    assert options == [
-        arg
-        for arg in ours[: ours.index(str(engines.JOB_PATH))]
-        if arg not in ("--name", "ecommerce_etl")
-    ]
-    assert "--driver-memory" in options and options[options.index("--master") + 1] == "local[*]"
+
+    def option(command: list[str], name: str) -> str:
+        return command[command.index(name) + 1]
+
+    for name in ("--master", "--driver-memory"):
+        assert option(trivial, name) == option(ours, name)
+    assert option(trivial, "--master") == "local[*]"
+    # The yardstick is a plain PySpark job: the job's --conf, not its class-data archive.
+    assert _conf_values(trivial) == dict(settings.SPARK_JOB_CONF)
+    assert archive in _conf_values(ours)["spark.driver.extraJavaOptions"]
+
+
+def test_the_baselines_get_the_jobs_jvm_settings_with_the_archive(monkeypatch, tmp_path):
+    from benchmarks import engines
+    from include.ecommerce import jvm_archive
+
+    archive = "-XX:SharedArchiveFile=/archives/driver.jsa"
+    monkeypatch.setattr(jvm_archive, "driver_java_options", lambda *_: [archive])
+    day = dt.date(2030, 1, 1)
+    commands = {
+        engine: engines.engine_command(
+            engine,
+            day=day,
+            input_uri="hdfs://nn/in",
+            output_uri="hdfs://nn/out",
+            local_input=tmp_path,
+            local_output=tmp_path,
+        )
+        for engine in ("ours", "naive", "floor")
+    }
+    java_options = {
+        engine: _conf_values(command)["spark.driver.extraJavaOptions"]
+        for engine, command in commands.items()
+    }
+    assert java_options["naive"] == java_options["floor"] == java_options["ours"]
+    assert archive in java_options["ours"]
 
 
 def test_the_fixed_cost_day_is_the_sample_day_re_dated(tmp_path, monkeypatch):
