@@ -638,9 +638,7 @@ def test_big_day_adds_twenty_million_rows_to_the_sizes():
 
 
 def _conf_values(command: list[str]) -> dict[str, str]:
-    return dict(
-        command[i + 1].split("=", 1) for i, arg in enumerate(command) if arg == "--conf"
-    )
+    return dict(command[i + 1].split("=", 1) for i, arg in enumerate(command) if arg == "--conf")
 
 
 def test_the_trivial_job_is_submitted_like_the_dags_spark_etl_without_the_jvm_archive(
