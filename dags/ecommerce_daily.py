@@ -65,8 +65,8 @@ with DAG(
     tags=["ecommerce", "hdfs", "spark", "daily"],
     default_args={
         "owner": "data-engineering",
-        "retries": 2,
-        "retry_delay": timedelta(minutes=1),
+        "retries": settings.TASK_RETRIES,
+        "retry_delay": settings.TASK_RETRY_DELAY,
         "retry_exponential_backoff": True,
         "on_failure_callback": tasks.log_failure,
     },

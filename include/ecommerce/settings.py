@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from spark_jobs import contract
@@ -73,6 +73,13 @@ they save: measured 10 % less wall and CPU time at 2M rows in ``local[2]`` (docs
 With a driver heap of several GiB, drop it."""
 
 # --- The DAG --------------------------------------------------------------------------------
+TASK_RETRIES = 2
+"""Retries of every task of the DAG (so at most three tries): HDFS and Spark faults that a
+retry outlives (a DataNode or worker lost mid-write, a NameNode restart) heal within them."""
+TASK_RETRY_DELAY = timedelta(minutes=1)
+"""The first retry's delay (exponential backoff after it): long enough for the NameNode to
+notice a killed DataNode (15-20 s with stack/hdfs.sh's heartbeat settings), so that a retry is
+not sent to the same dead DataNode again."""
 EARLIEST_PARTITION_DATE = datetime(2000, 1, 1, tzinfo=UTC)
 """The DAG's start date. Airflow creates no task instance for a manual run whose logical date
 lies before it, and that run turns green having done nothing: so it lies before any day a

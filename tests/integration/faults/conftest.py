@@ -18,6 +18,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +29,7 @@ import pytest
 
 from benchmarks.compare import differences
 from include.data.generate_logs import write_day
+from include.ecommerce import settings
 from include.ecommerce.partitions import Partition, hdfs_uri
 from include.ecommerce.spark_submit import etl_submission
 from include.ecommerce.upload import landing_files, replace_partition
@@ -49,7 +51,8 @@ FAULT_DAY = dt.date(2026, 3, 1)
 PREVIOUS_DAY = dt.date(2026, 2, 28)
 FAULT_DAY_ROWS = 600_000  # ~50 MB in 4 files: uploads and writes last long enough to hit
 FAULT_DAY_FILES = 4
-ATTEMPTS = 3  # the DAG's default_args: retries=2, so at most 3 tries of a task
+ATTEMPTS = settings.TASK_RETRIES + 1  # at most this many tries of a task, like the DAG's
+RETRY_DELAY_S = settings.TASK_RETRY_DELAY.total_seconds()  # before each retry, like the DAG's
 JOB_TIMEOUT_S = 900
 SPARK_EXTRA_CONF = {
     "spark.ui.enabled": "false",
@@ -131,6 +134,7 @@ class FaultCluster(SmallCluster):
         attempts = 1
         while result.returncode != 0 and attempts < ATTEMPTS:
             attempts += 1
+            time.sleep(RETRY_DELAY_S)
             result = self.finish(self.submit_etl(day, output_partition))
         result.attempts = attempts
         return result

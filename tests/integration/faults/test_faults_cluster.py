@@ -30,6 +30,7 @@ from tests.integration.faults.conftest import (
     DATANODES,
     FAULT_DAY,
     PREVIOUS_DAY,
+    RETRY_DELAY_S,
     FaultCluster,
 )
 
@@ -81,10 +82,11 @@ def test_datanode_killed_while_the_upload_writes(
     try:
         writer.join(timeout=600)
         attempts = 1
-        while errors and attempts < ATTEMPTS:  # the task's retries
+        while errors and attempts < ATTEMPTS:  # the task's retries, after the task's delay
             errors.clear()
             attempts += 1
-            cluster.upload(FAULT_DAY)
+            time.sleep(RETRY_DELAY_S)
+            upload()
         assert not errors, f"upload failed on every one of {ATTEMPTS} attempts: {errors[-1]!r}"
         assert mid_write, "the upload finished before the DataNode was killed: no fault injected"
         local = {p.name: p.stat().st_size for p in (cluster.landing_dir / FAULT.subpath).iterdir()}
