@@ -99,8 +99,8 @@ airflow-down: ## stop the local Airflow processes
 demo: hdfs-up airflow-db jvm-archive ## run the DAG for $(DEMO_DATE) with `airflow dags test` and print the report
 	@stack/demo.sh $(DEMO_DATE)
 
-test: hdfs-up airflow-db browser jvm-archive ## run the whole test suite, the fault tests included
-	$(RUN) python -m pytest $(PYTEST_ARGS)
+test: hdfs-up airflow-db browser jvm-archive ## run the whole test suite (without the fault tests: make test-faults)
+	$(RUN) python -m pytest -m "not faults" $(PYTEST_ARGS)
 
 # A cluster of its own (3 DataNodes, 2 Spark workers, free ports, .runtime/faults), processes
 # killed mid-run; then docs/reliability-faults.md from the results.
