@@ -24,6 +24,7 @@ from include.ecommerce.hdfs_health import (
     check_hdfs_health,
 )
 from include.ecommerce.partitions import Partition
+from include.ecommerce.upload import MANIFEST_NAME, landing_files, read_manifest
 from stack.small_cluster import fsck_figures, wait_for
 from tests.integration.faults.conftest import (
     ATTEMPTS,
@@ -89,9 +90,19 @@ def test_datanode_killed_while_the_upload_writes(
             upload()
         assert not errors, f"upload failed on every one of {ATTEMPTS} attempts: {errors[-1]!r}"
         assert mid_write, "the upload finished before the DataNode was killed: no fault injected"
-        local = {p.name: p.stat().st_size for p in (cluster.landing_dir / FAULT.subpath).iterdir()}
-        remote = {n: s["length"] for n, s in cluster.client.list(FAULT.raw_partition, status=True)}
+        # The landing day's input files (its _READY marker is not one), against the raw
+        # partition's files beside its manifest, whose record must agree with both.
+        local = {
+            p.name: p.stat().st_size for p in landing_files(cluster.landing_dir / FAULT.subpath)
+        }
+        remote = {
+            name: status["length"]
+            for name, status in cluster.client.list(FAULT.raw_partition, status=True)
+            if name != MANIFEST_NAME
+        }
         assert remote == local
+        manifest = read_manifest(cluster.client, FAULT.raw_partition)
+        assert {name: entry["size"] for name, entry in manifest.items()} == local
         for name in local:  # byte for byte, not only the sizes
             with cluster.client.read(f"{FAULT.raw_partition}/{name}") as reader:
                 assert reader.read() == (cluster.landing_dir / FAULT.subpath / name).read_bytes()
