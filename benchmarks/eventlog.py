@@ -127,6 +127,9 @@ def analyse(path: Path) -> dict:
             execution.shuffle_write_bytes += shuffle.get("Shuffle Bytes Written", 0)
     in_executions = covered_ms((e.start_ms, e.end_ms) for e in executions.values())
     return {
+        "application_start_ms": app_start,
+        "application_end_ms": app_end or None,
+        "last_execution_end_ms": max((e.end_ms for e in executions.values()), default=None),
         "application_ms": app_end - app_start if app_end else None,
         "outside_executions_ms": (app_end - app_start - in_executions) if app_end else None,
         "executions": [

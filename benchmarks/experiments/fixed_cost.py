@@ -50,26 +50,13 @@ def _event_log_file(folder: Path) -> Path | None:
     return logs[0] if logs else None
 
 
-def _app_bounds(log: Path) -> tuple[int, int, int]:
-    """(application start, last SQL execution end, application end), epoch ms."""
-    start = end = last_sql_end = 0
-    for event in eventlog.events(log):
-        kind = event["Event"]
-        if kind == "SparkListenerApplicationStart":
-            start = event["Timestamp"]
-        elif kind == "SparkListenerApplicationEnd":
-            end = event["Timestamp"]
-        elif kind.endswith("SparkListenerSQLExecutionEnd"):
-            last_sql_end = max(last_sql_end, event["time"])
-    return start, last_sql_end, end
-
-
 def profile(log_folder: Path, started_epoch_ms: int, ended_epoch_ms: int) -> dict:
     log = _event_log_file(log_folder)
     if log is None:
         return {}
     summary = eventlog.analyse(log)
-    app_start, last_sql_end, app_end = _app_bounds(log)
+    app_start, app_end = summary["application_start_ms"], summary["application_end_ms"] or 0
+    last_sql_end = summary["last_execution_end_ms"] or 0
     executions = summary["executions"]
     return {
         "before_context_s": round((app_start - started_epoch_ms) / 1000, 2),
