@@ -66,11 +66,20 @@ def processed_asset_uri() -> str:
 SPARK_JOB_PATH = PROJECT_ROOT / "spark_jobs" / "ecommerce_etl.py"
 SPARK_DRIVER_MEMORY = "1g"
 """Enough at 5M rows a day: nothing collects raw rows to the driver."""
-SPARK_JOB_CONF: dict[str, str] = {"spark.driver.extraJavaOptions": "-XX:+UseSerialGC"}
+SPARK_JOB_CONF: dict[str, str] = {
+    "spark.driver.extraJavaOptions": "-XX:+UseSerialGC",
+    "spark.hadoop.dfs.client.block.write.locateFollowingBlock.initial.delay.ms": "50",
+    "spark.hadoop.dfs.client.block.write.locateFollowingBlock.retries": "8",
+}
 """spark-submit ``--conf`` of the job (the benchmark passes the same). The serial collector
 suits a 1 GiB driver heap on a couple of cores, where G1's concurrent threads cost more than
 they save: measured 10 % less wall and CPU time at 2M rows in ``local[2]`` (docs/benchmarks.md).
-With a driver heap of several GiB, drop it."""
+With a driver heap of several GiB, drop it.
+
+The HDFS client's wait when it closes a file before the DataNode has reported the last block to
+the NameNode: 50 ms at first instead of 400 ms (then doubling, 8 times instead of 5: as long in
+all before it gives up). Small files (quality.json, the small tables, the lease) hit that wait
+on most runs; see the same pair in stack/hadoop/conf/hdfs-site.xml for WebHDFS writes."""
 
 # --- The DAG --------------------------------------------------------------------------------
 TASK_RETRIES = 2
