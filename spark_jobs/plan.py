@@ -89,5 +89,10 @@ def choose(
             # cost, and there is nothing to coalesce or rebalance (small day: -4 CPU s of 30).
             # A large day keeps Spark's default or spark-submit's --conf.
             **({"spark.sql.adaptive.enabled": "false"} if small else {}),
+            # A large day's cache of validated rows (several queries read it) is built once and
+            # read a few times in the same run: compressing its columns costs more CPU (the
+            # statistics of every compression scheme, gathered per value) than reading the
+            # larger columns saves (docs/benchmarks-per-row.md, "Fourth pass").
+            **({} if small else {"spark.sql.inMemoryColumnarStorage.compressed": "false"}),
         },
     )

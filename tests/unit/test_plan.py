@@ -15,6 +15,7 @@ def test_a_small_day_gets_one_partition_and_no_cache():
     assert not chosen.cache_summaries
     assert chosen.session_conf["spark.sql.shuffle.partitions"] == "1"
     assert chosen.session_conf["spark.sql.adaptive.enabled"] == "false"
+    assert "spark.sql.inMemoryColumnarStorage.compressed" not in chosen.session_conf  # no cache
 
 
 def test_a_large_day_gets_the_default_partitions_and_the_cache():
@@ -23,6 +24,8 @@ def test_a_large_day_gets_the_default_partitions_and_the_cache():
     assert chosen.shuffle_partitions == plan.DEFAULT_SHUFFLE_PARTITIONS
     assert chosen.cache_summaries
     assert "spark.sql.adaptive.enabled" not in chosen.session_conf  # Spark's or --conf's
+    # the cache of validated rows is built once, read a few times: not worth compressing
+    assert chosen.session_conf["spark.sql.inMemoryColumnarStorage.compressed"] == "false"
     assert chosen.session_conf["spark.sql.shuffle.partitions"] == str(
         plan.DEFAULT_SHUFFLE_PARTITIONS
     )

@@ -284,3 +284,48 @@ def test_raw_schema_is_all_strings_plus_the_corrupt_record(column):
     schema = transforms.raw_schema()
     assert schema[column].dataType.simpleString() == "string"
     assert schema.names[-1] == transforms.CORRUPT_RECORD
+
+
+AWKWARD_TIMESTAMPS = [
+    "2026-02-14 10:00:00",
+    "0000-01-01 00:00:00",
+    "9999-12-31 23:59:59",
+    "2024-02-29 12:00:00",
+    "2026-02-29 12:00:00",
+    "2026-02-14 24:00:00",
+    "2026-02-14 23:60:00",
+    "2026-02-14 23:59:60",
+    "+026-02-14 10:00:00",
+    "-026-02-14 10:00:00",
+    " 2026-02-14 10:00:00",
+    "2026-02-14 10:00:00 ",
+    "2026-02-14T10:00:00",
+    "2026-02-14 10:00:00Z",
+    "2026-02-14 10:00:0Z",
+    "2026-02-14 10:0Z:00",
+    "2026-02-14 10:00:00.5",
+    "12026-02-14 10:00:00",
+    "２０２６-02-14 10:00:00",
+    "2026-02-14\t10:00:00",
+    "2026-2-14 10:00:000",
+    "2026-02-1410:00:00 ",
+    "",
+    None,
+]
+
+
+def test_timestamp_reading_is_the_formats_reading(spark):
+    """transforms.parse_timestamp (shape check, then Spark's cast) reads every spelling as
+    try_to_timestamp with contract.TIMESTAMP_FORMAT does: the same instant or NULL alike."""
+    from pyspark.sql import functions as F
+
+    frame = spark.createDataFrame([(t,) for t in AWKWARD_TIMESTAMPS], "text STRING")
+    rows = frame.select(
+        "text",
+        # as text: Python's datetime has no year 0
+        transforms.parse_timestamp(F.col("text")).cast("STRING").alias("ours"),
+        F.try_to_timestamp("text", F.lit(contract.TIMESTAMP_FORMAT)).cast("STRING").alias("format"),
+    ).collect()
+    assert len(rows) == len(AWKWARD_TIMESTAMPS)
+    assert [(r.text, r.ours) for r in rows] == [(r.text, r.format) for r in rows]
+    assert sum(r.ours is not None for r in rows) >= 4  # the valid ones are read, not all NULL
