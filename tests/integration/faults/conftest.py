@@ -173,6 +173,7 @@ def clean_run(fault_cluster: FaultCluster) -> dict[str, pa.Table]:
 @pytest.fixture(scope="session")
 def fault_results() -> Iterator[list[dict[str, Any]]]:
     rows: list[dict[str, Any]] = []
+    load_at_start = [round(load, 1) for load in os.getloadavg()]
     yield rows
     if rows:
         # A run of some of the tests replaces their rows and keeps the others' last rows.
@@ -183,5 +184,17 @@ def fault_results() -> Iterator[list[dict[str, Any]]]:
         RESULTS_FILE.parent.mkdir(parents=True, exist_ok=True)
         finished = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         RESULTS_FILE.write_text(
-            json.dumps({"finished_at": finished, "faults": merged}, indent=2) + "\n"
+            json.dumps(
+                {
+                    "finished_at": finished,
+                    "load_average": {  # 1, 5 and 15 minutes: how busy the machine was
+                        "start": load_at_start,
+                        "end": [round(load, 1) for load in os.getloadavg()],
+                        "cores": os.cpu_count(),
+                    },
+                    "faults": merged,
+                },
+                indent=2,
+            )
+            + "\n"
         )

@@ -35,8 +35,15 @@ COLUMNS = (
 
 def render_table(results: dict) -> list[str]:
     """The table's lines, with the run's time and the tests that have no passing result yet."""
+    load = results.get("load_average")
+    busy = (
+        f" Load average (1, 5, 15 min) at its start {_loads(load['start'])}, at its end "
+        f"{_loads(load['end'])}, on {load['cores']} cores."
+        if load
+        else ""
+    )
     lines = [
-        f"Last run finished at {results['finished_at']}.",
+        f"Last run finished at {results['finished_at']}.{busy}",
         "",
         "| " + " | ".join(title for _, title in COLUMNS) + " |",
         "|" + "---|" * len(COLUMNS),
@@ -49,6 +56,10 @@ def render_table(results: dict) -> list[str]:
     if missing:
         lines += ["", "No passing result yet: " + ", ".join(f"`{test}`" for test in missing) + "."]
     return lines
+
+
+def _loads(loads: list[float]) -> str:
+    return ", ".join(f"{load:.1f}" for load in loads)
 
 
 def render(results: dict) -> str:
@@ -72,8 +83,9 @@ def render(results: dict) -> str:
         "dag-processor; `stack/live_airflow.py`) pointed at the cluster through its",
         "connections only, and backfills the project's 5 landing days (2,000 rows each).",
         "",
-        "Times come from a 2-core machine shared with other work (load average 15-45 during the",
-        "runs; a run of some of the tests replaces only their rows): compare them with each other, not with a dedicated cluster.",
+        "Times come from one small machine, often shared with other work (the load averages below",
+        "say how busy it was; a run of some of the tests replaces only their rows): compare them",
+        "with each other, not with a dedicated cluster.",
         "",
         *render_table(results),
     ]
