@@ -99,14 +99,14 @@ airflow-down: ## stop the local Airflow processes
 demo: hdfs-up airflow-db jvm-archive ## run the DAG for $(DEMO_DATE) with `airflow dags test` and print the report
 	@stack/demo.sh $(DEMO_DATE)
 
-test: hdfs-up airflow-db browser jvm-archive ## run the whole test suite (without the fault tests: make test-faults)
-	$(RUN) python -m pytest -m "not faults" $(PYTEST_ARGS)
+# The fault tests (tests/integration/faults) included: a cluster of their own (3 DataNodes, 2 Spark
+# workers, free ports, .runtime/faults), processes killed mid-run; they write
+# docs/reliability-faults.md and the fault table of docs/reliability.md from their results.
+test: hdfs-up airflow-db browser jvm-archive ## run the whole test suite, the fault tests included
+	$(RUN) python -m pytest $(PYTEST_ARGS)
 
-# A cluster of its own (3 DataNodes, 2 Spark workers, free ports, .runtime/faults), processes
-# killed mid-run; then docs/reliability-faults.md from the results.
-test-faults: venv airflow-db jvm-archive ## fault tests on a small cluster of their own; writes docs/reliability-faults.md
+test-faults: venv airflow-db jvm-archive ## only the fault tests (about 15 minutes on a quiet machine)
 	$(RUN) python -m pytest -m faults tests/integration/faults $(PYTEST_ARGS)
-	$(RUN) python -m tests.integration.faults.fault_table
 
 lint: venv ## ruff check and format check
 	$(VENV)/bin/ruff check .

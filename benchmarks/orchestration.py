@@ -174,11 +174,13 @@ def backfill_timeline(
     """The backfill's figures from its runs' records in the metadata DB (``logical_date``,
     ``state``, ``start_date``, ``end_date``): wall time from the create command to the end of
     the last run (None until every day's run is in a final state), each run's start, end and
-    duration, and the idle time before each run (since the create, or the previous run's end)."""
+    duration, and the idle time before each run (since the create, or the end of the runs before
+    it) or, when runs ran side by side (``--max-active-runs`` > 1), how long it overlapped them."""
     ordered = sorted(runs, key=lambda run: run["logical_date"])
     timeline, last_end = [], created_at
     for run in ordered:
         start, end = run.get("start_date"), run.get("end_date")
+        gap = _seconds(last_end, start)
         timeline.append(
             {
                 "day": dt.datetime.fromisoformat(run["logical_date"]).date().isoformat(),
@@ -189,7 +191,8 @@ def backfill_timeline(
                 "start_after_create_s": _seconds(created_at, start),
                 "end_after_create_s": _seconds(created_at, end),
                 "duration_s": _seconds(start, end),
-                "idle_before_s": _seconds(last_end, start),
+                "idle_before_s": None if gap is None else max(gap, 0.0),
+                "overlap_before_s": None if gap is None else max(-gap, 0.0),
             }
         )
         if end:

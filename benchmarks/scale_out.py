@@ -174,8 +174,9 @@ def render(results: dict) -> str:
         f"{_cell(run_flat['growth'])}); spark_etl alone {verdict[spark_flat['flat']]} (slope "
         f"{_cell(spark_flat['slope_s_per_day'])} s, ratio {_cell(spark_flat['growth'])}).",
         "",
-        "| day | run (s) | spark_etl (s) | idle before (s) | state | single run (s) |",
-        "|---|---|---|---|---|---|",
+        "| day | run (s) | spark_etl (s) | idle before (s) | overlaps the runs before (s) "
+        "| state | single run (s) |",
+        "|---|---|---|---|---|---|---|",
     ]
     singles_by_day = {single["day"]: single for single in results["singles"]}
     for run in results["backfill"].get("runs", []):
@@ -183,12 +184,27 @@ def render(results: dict) -> str:
         lines.append(
             f"| {run['day']} | {_cell(run.get('duration_s'))} "
             f"| {_cell(run.get('tasks', {}).get('spark_etl'))} "
-            f"| {_cell(run.get('idle_before_s'))} | {run['state']} "
+            f"| {_cell(_idle(run))} | {_cell(_overlap(run))} "
+            f"| {run['state']} "
             f"| {_cell(single.get('wall_s'))} |"
         )
     if results["backfill"].get("error"):
         lines += ["", f"Backfill error: {results['backfill']['error']}"]
     return "\n".join(lines)
+
+
+def _idle(run: dict) -> float | None:
+    idle = run.get("idle_before_s")
+    return None if idle is None else max(idle, 0.0)
+
+
+def _overlap(run: dict) -> float | None:
+    """Seconds the run overlapped the runs before it; results written before the timeline had
+    this key kept the overlap as a negative idle time."""
+    if "overlap_before_s" in run:
+        return run["overlap_before_s"]
+    idle = run.get("idle_before_s")
+    return None if idle is None else max(-idle, 0.0)
 
 
 # --- Runs on the cluster ---------------------------------------------------------------------------
@@ -280,6 +296,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--singles", type=int, default=None, help="single runs to time (default: every day)"
     )
     parser.add_argument("--no-docs", action="store_true", help="do not touch docs/benchmarks.md")
+    parser.add_argument(
+        "--docs-from", type=Path, default=None, help="only render the docs from a results JSON"
+    )
     args = parser.parse_args(argv)
     for name in ("days", "rows", "max_active_runs"):
         if getattr(args, name) < 1:
@@ -291,8 +310,16 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return args
 
 
+def write_docs(results: dict) -> None:
+    DOC.write_text(replace_block(DOC.read_text(encoding="utf-8"), render(results), BEGIN, END))
+    log(f"wrote the scale-out block of {DOC}")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.docs_from is not None:
+        write_docs(json.loads(args.docs_from.read_text(encoding="utf-8")))
+        return 0
     days = consecutive_days(args.first_day, args.days)
     run_id = time.strftime("%Y%m%dT%H%M%S")
     work = BENCH_DIR / "work" / f"scale-out-{run_id}"
@@ -305,9 +332,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     RESULTS_FILE.write_text(text)
     log(f"wrote {RESULTS_FILE}")
     if not args.no_docs:
-        doc = replace_block(DOC.read_text(encoding="utf-8"), render(results), BEGIN, END)
-        DOC.write_text(doc)
-        log(f"wrote the scale-out block of {DOC}")
+        write_docs(results)
     return 0 if results["all_succeeded"] else 1
 
 

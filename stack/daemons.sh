@@ -82,3 +82,33 @@ stop_daemon_session() {
     pkill -KILL -s "$pid" 2>/dev/null || true
   fi
 }
+
+# Numbered members of a group (HDFS DataNodes, Spark workers): member 1 keeps the single-node
+# stack's name (BASE), member I is BASE<I>; how many the last `start` asked for is kept in a
+# count file (1 when absent or garbled).
+member_name() { if [ "$2" = 1 ]; then echo "$1"; else echo "$1$2"; fi; }  # member_name BASE I
+member_count() {  # member_count COUNT_FILE
+  local count
+  count="$(cat "$1" 2>/dev/null || echo 1)"
+  [[ "$count" =~ ^[1-9][0-9]*$ ]] || count=1
+  echo "$count"
+}
+
+# True when members 1..COUNT all run. Usage: all_members_running BASE CLASS COUNT
+all_members_running() {
+  local base="$1" class="$2" count="$3" i
+  for ((i = 1; i <= count; i++)); do
+    is_running "$(member_name "$base" "$i")" "$class" || return 1
+  done
+}
+
+# Stops every member with a PID file, also those of an earlier, larger `start`.
+# Usage: stop_members BASE CLASS
+stop_members() {
+  local base="$1" class="$2" pid_path name
+  for pid_path in "$PID_DIR/${PID_PREFIX}$base"*.pid; do
+    [ -e "$pid_path" ] || continue
+    name="$(basename "$pid_path" .pid)"
+    stop_daemon "${name#"$PID_PREFIX"}" "$class"
+  done
+}

@@ -61,19 +61,14 @@ DU_RESERVED="${HDFS_DATANODE_DU_RESERVED:-0}"
 
 # DataNode I's name (PID and log files), data folder and ports. DataNode 1 is the single-node
 # stack's DataNode, unchanged: name "datanode", folder hdfs/data, the HDFS_DATANODE_*_PORTs.
-datanode_name() { if [ "$1" = 1 ]; then echo datanode; else echo "datanode$1"; fi; }
+datanode_name() { member_name datanode "$1"; }
 datanode_data_dir() { if [ "$1" = 1 ]; then echo "$HDFS_DIR/data"; else echo "$HDFS_DIR/data$1"; fi; }
 datanode_ports() {  # "DATA HTTP IPC"
   local offset=$((10 * ($1 - 1)))
   echo "$((HDFS_DATANODE_PORT + offset)) $((HDFS_DATANODE_HTTP_PORT + offset)) $((HDFS_DATANODE_IPC_PORT + offset))"
 }
 datanode_hold_file() { echo "$PID_DIR/$(datanode_name "$1").stopped-on-purpose"; }
-datanode_count() {
-  local count
-  count="$(cat "$DATANODE_COUNT_FILE" 2>/dev/null || echo 1)"
-  [[ "$count" =~ ^[1-9][0-9]*$ ]] || count=1
-  echo "$count"
-}
+datanode_count() { member_count "$DATANODE_COUNT_FILE"; }
 replication_for() { if [ "$1" -ge 2 ]; then echo 2; else echo 1; fi; }
 require_datanode_index() {
   [[ "$1" =~ ^[1-9][0-9]*$ ]] && [ "$1" -le "$(datanode_count)" ] \
@@ -326,12 +321,7 @@ any_datanode_running() {
   return 1
 }
 
-all_datanodes_running() {
-  local i
-  for ((i = 1; i <= $(datanode_count); i++)); do
-    is_running "$(datanode_name "$i")" "$DATANODE_CLASS" || return 1
-  done
-}
+all_datanodes_running() { all_members_running datanode "$DATANODE_CLASS" "$(datanode_count)"; }
 
 # Usage: cmd_start [--datanodes N]
 cmd_start() {
@@ -373,15 +363,9 @@ cmd_start() {
 }
 
 cmd_stop() {
-  local pid_path name
   rm -f "$PID_DIR"/datanode*.stopped-on-purpose
   # DataNodes first, so they do not log a storm of failed heartbeats to a stopped NameNode.
-  # Every DataNode with a PID file, also those of an earlier `start --datanodes N`.
-  for pid_path in "$PID_DIR"/datanode*.pid; do
-    [ -e "$pid_path" ] || continue
-    name="$(basename "$pid_path" .pid)"
-    stop_daemon "$name" "$DATANODE_CLASS"
-  done
+  stop_members datanode "$DATANODE_CLASS"
   stop_daemon namenode "$NAMENODE_CLASS"
   log "stopped"
 }

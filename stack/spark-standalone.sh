@@ -38,14 +38,9 @@ PID_PREFIX="spark-"
 WORK_DIR="$RUNTIME_DIR/spark/work"  # executors' scratch and app logs (default: inside the wheel)
 WORKER_COUNT_FILE="$RUNTIME_DIR/spark/workers"  # how many workers the last `start` asked for
 
-worker_name() { if [ "$1" = 1 ]; then echo worker; else echo "worker$1"; fi; }
+worker_name() { member_name worker "$1"; }
 worker_webui_port() { echo $((SPARK_WORKER_WEBUI_PORT + $1 - 1)); }
-worker_count() {
-  local count
-  count="$(cat "$WORKER_COUNT_FILE" 2>/dev/null || echo 1)"
-  [[ "$count" =~ ^[1-9][0-9]*$ ]] || count=1
-  echo "$count"
-}
+worker_count() { member_count "$WORKER_COUNT_FILE"; }
 require_worker_index() {
   [[ "$1" =~ ^[1-9][0-9]*$ ]] && [ "$1" -le "$(worker_count)" ] \
     || die "no worker $1: this cluster has $(worker_count) (stack/spark-standalone.sh start --workers N)."
@@ -88,12 +83,7 @@ fail_start() {
   die "$1 (logs above)."
 }
 
-all_workers_running() {
-  local i
-  for ((i = 1; i <= $(worker_count); i++)); do
-    is_running "$(worker_name "$i")" "$WORKER_CLASS" || return 1
-  done
-}
+all_workers_running() { all_members_running worker "$WORKER_CLASS" "$(worker_count)"; }
 
 # Usage: start_worker I ; the master must be up.
 start_worker() {
@@ -149,11 +139,7 @@ cmd_start() {
 }
 
 cmd_stop() {
-  local pid_path
-  for pid_path in "$PID_DIR"/spark-worker*.pid; do
-    [ -e "$pid_path" ] || continue
-    stop_daemon "$(basename "$pid_path" .pid | sed 's/^spark-//')" "$WORKER_CLASS"
-  done
+  stop_members worker "$WORKER_CLASS"
   stop_daemon master "$MASTER_CLASS"
   log "stopped"
 }

@@ -93,6 +93,11 @@ def create(*, force: bool = False) -> Path:
         )
     if path.is_file() and not force:
         return path
+    print(
+        f"jvm archive: running the job once on the sample day to record the driver's classes "
+        f"in {path} (once per JDK and pyspark, about a minute)",
+        flush=True,
+    )
     path.parent.mkdir(parents=True, exist_ok=True)
     landing = settings.DEFAULT_LANDING_DIR / SAMPLE_DATE.strftime("%Y/%m/%d")
     with tempfile.TemporaryDirectory(dir=path.parent) as work:

@@ -34,6 +34,11 @@ log = logging.getLogger(__name__)
 
 STAGING_PREFIX = handover.STAGING_PREFIX
 MANIFEST_NAME = handover.MANIFEST_NAME
+READ_ATTEMPTS = 8
+READ_RETRY_DELAY_S = 5.0
+"""A lease read by WebHDFS that was redirected to a DataNode that does not answer is asked
+again for up to 35 s: longer than the NameNode takes to call it stale (30 s by default, 5 s in
+stack/hadoop/conf/hdfs-site.xml)."""
 
 
 class LandingFilesMissingError(FileNotFoundError):
@@ -210,6 +215,30 @@ class WebHdfsFiles:
         return True
 
     def read_text(self, path: str) -> str | None:
+        """The file's text, None when it does not exist. A read that the NameNode redirected to
+        a DataNode that does not answer (killed a moment ago, not yet marked stale) is asked
+        again: the NameNode then lists the stale DataNode last (``avoid.read.stale.datanode``).
+        Without it, an upload that failed because a DataNode died could not even read its own
+        lease to give it back."""
+        import requests
+
+        for attempt in range(1, READ_ATTEMPTS):
+            try:
+                return self._read_text_once(path)
+            except requests.ConnectionError as error:
+                log.warning(
+                    "reading %s: a DataNode did not answer (%s); asking the NameNode again "
+                    "in %.0f s (attempt %d of %d)",
+                    path,
+                    type(error).__name__,
+                    READ_RETRY_DELAY_S,
+                    attempt + 1,
+                    READ_ATTEMPTS,
+                )
+                time.sleep(READ_RETRY_DELAY_S)
+        return self._read_text_once(path)
+
+    def _read_text_once(self, path: str) -> str | None:
         from hdfs.util import HdfsError
 
         try:

@@ -327,6 +327,15 @@ def test_backfill_wall_runs_from_the_create_to_the_end_of_the_last_run():
     assert timeline["runs"][2]["start_after_create_s"] == 75
 
 
+def test_backfill_runs_side_by_side_overlap_instead_of_idling_a_negative_time():
+    # --max-active-runs 2: day 2 starts 25 s before day 1 ends; day 3 waits 5 s after both.
+    records = [_run_record(1, 10, 40), _run_record(2, 15, 60), _run_record(3, 65, 90)]
+    timeline = bench.backfill_timeline(CREATED, records, BACKFILL_DAYS)
+    assert [r["idle_before_s"] for r in timeline["runs"]] == [10, 0, 5]
+    assert [r["overlap_before_s"] for r in timeline["runs"]] == [0, 25, 0]
+    assert timeline["idle_total_s"] == 15
+
+
 def test_backfill_has_no_wall_time_until_every_day_has_a_final_run():
     running = [_run_record(1, 10, 40), _run_record(2, 42, None, "running")]
     timeline = bench.backfill_timeline(CREATED, running, BACKFILL_DAYS)

@@ -40,3 +40,15 @@ def test_the_block_and_the_page_hold_the_same_rows_and_name_what_is_missing() ->
     updated = replace_block(doc, block, BEGIN, END)
     assert updated.startswith("# Reliability\n\nprose\n\n") and updated.endswith("## after\n")
     assert "old" not in updated and row in updated
+
+
+def test_the_table_says_how_busy_the_machine_was_when_the_run_recorded_it() -> None:
+    busy = {
+        **RESULTS,
+        "load_average": {"start": [3.0, 2.5, 2.0], "end": [14.5, 12.0, 8.0], "cores": 2},
+    }
+    assert (
+        "Load average (1, 5, 15 min) at its start 3.0, 2.5, 2.0, at its end 14.5, 12.0, 8.0, "
+        "on 2 cores." in render_block(busy)
+    )
+    assert "Load average" not in render_block(RESULTS)  # results from before it was recorded

@@ -54,6 +54,7 @@ def _run(day: str, duration: float, spark: float) -> dict:
         "state": "success",
         "duration_s": duration,
         "idle_before_s": 1.0,
+        "overlap_before_s": 0.0,
         "tasks": {"spark_etl": spark},
     }
 
@@ -82,8 +83,8 @@ def test_summarize_extrapolates_fewer_singles_and_renders() -> None:
     text = render(results | {"finished_at": "2026-11-30T02:00:00+00:00"})
     assert "a 4-day backfill" in text
     assert "2 single runs took 150.0 s, i.e. 300.0 s for 4 days" in text
-    assert "| 2026-05-01 | 60.0 | 40.0 | 1.0 | success | 70.0 |" in text
-    assert "| 2026-05-04 | 60.0 | 40.0 | 1.0 | success | – |" in text
+    assert "| 2026-05-01 | 60.0 | 40.0 | 1.0 | 0.0 | success | 70.0 |" in text
+    assert "| 2026-05-04 | 60.0 | 40.0 | 1.0 | 0.0 | success | – |" in text
 
     failed = summarize(days, 300_000, backfill | {"all_succeeded": False}, singles)
     assert failed["all_succeeded"] is False
@@ -111,3 +112,13 @@ def test_arguments_are_checked_by_name(capsys: pytest.CaptureFixture[str]) -> No
         with pytest.raises(SystemExit):
             parse_args(bad)
         assert message in capsys.readouterr().err
+
+
+def test_render_reads_an_overlap_that_older_results_kept_as_a_negative_idle_time() -> None:
+    days = consecutive_days(dt.date(2026, 5, 1), 2)
+    runs = [_run(day.isoformat(), 60.0, 40.0) for day in days]
+    del runs[1]["overlap_before_s"]
+    runs[1]["idle_before_s"] = -25.0
+    backfill = {"max_active_runs": 2, "wall_s": 95.0, "all_succeeded": True, "runs": runs}
+    text = render(summarize(days, 300_000, backfill, []))
+    assert "| 2026-05-02 | 60.0 | 40.0 | 0.0 | 25.0 | success | – |" in text

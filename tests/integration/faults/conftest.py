@@ -1,14 +1,15 @@
 """A small real cluster of its own for the fault tests, and what they record.
 
-``fault_cluster`` (session) starts, on free ports and in its own runtime folder
+``fault_cluster`` (for this package's tests only) starts, on free ports and in its own runtime folder
 (``.runtime/faults``), ``stack/hdfs.sh start --datanodes 3`` (replication 2) and
 ``stack/spark-standalone.sh start --workers 2`` (1 core, 1 GiB each) through
-``stack/small_cluster.py``, and stops both at the end: the rest of the suite keeps its
-single-DataNode HDFS.
+``stack/small_cluster.py``, and stops both once the fault tests are done: the rest of the suite
+keeps its single-DataNode HDFS.
 
-Every fault test appends one row to ``fault_results``; at the end of the session they are written
-to ``FAULT_RESULTS_FILE`` (default ``.runtime/faults/results.json``), from which
-``python -m tests.integration.faults.fault_table`` writes docs/reliability-faults.md.
+Every fault test appends one row to ``fault_results``; once the fault tests are done they are
+written to ``FAULT_RESULTS_FILE`` (default ``.runtime/faults/results.json``), and
+``tests.integration.faults.fault_table`` writes docs/reliability-faults.md and the table of
+docs/reliability.md from it.
 """
 
 from __future__ import annotations
@@ -148,7 +149,7 @@ class FaultCluster(SmallCluster):
         return differences(reference, self.tables(processed_partition))
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def fault_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FaultCluster]:
     landing_dir = tmp_path_factory.mktemp("fault-landing")
     for day in (PREVIOUS_DAY, FAULT_DAY):
@@ -159,7 +160,7 @@ def fault_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FaultClu
         yield cluster
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def clean_run(fault_cluster: FaultCluster) -> dict[str, pa.Table]:
     """The fault day uploaded and processed once without a fault; its tables are the reference.
     The previous day is published too (the partition a failing run must leave intact)."""
@@ -170,9 +171,10 @@ def clean_run(fault_cluster: FaultCluster) -> dict[str, pa.Table]:
     return fault_cluster.tables(Partition(FAULT_DAY).processed_partition)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def fault_results() -> Iterator[list[dict[str, Any]]]:
     rows: list[dict[str, Any]] = []
+    load_at_start = [round(load, 1) for load in os.getloadavg()]
     yield rows
     if rows:
         # A run of some of the tests replaces their rows and keeps the others' last rows.
@@ -183,5 +185,20 @@ def fault_results() -> Iterator[list[dict[str, Any]]]:
         RESULTS_FILE.parent.mkdir(parents=True, exist_ok=True)
         finished = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         RESULTS_FILE.write_text(
-            json.dumps({"finished_at": finished, "faults": merged}, indent=2) + "\n"
+            json.dumps(
+                {
+                    "finished_at": finished,
+                    "load_average": {  # 1, 5 and 15 minutes: how busy the machine was
+                        "start": load_at_start,
+                        "end": [round(load, 1) for load in os.getloadavg()],
+                        "cores": os.cpu_count(),
+                    },
+                    "faults": merged,
+                },
+                indent=2,
+            )
+            + "\n"
         )
+        from tests.integration.faults import fault_table  # it imports this module's names
+
+        fault_table.main([])  # docs/reliability-faults.md and docs/reliability.md's table

@@ -24,7 +24,12 @@ from include.ecommerce.hdfs_health import (
     check_hdfs_health,
 )
 from include.ecommerce.partitions import Partition
-from include.ecommerce.upload import MANIFEST_NAME, landing_files, read_manifest
+from include.ecommerce.upload import (
+    MANIFEST_NAME,
+    STAGING_PREFIX,
+    landing_files,
+    read_manifest,
+)
 from stack.small_cluster import fsck_figures, wait_for
 from tests.integration.faults.conftest import (
     ATTEMPTS,
@@ -76,8 +81,17 @@ def test_datanode_killed_while_the_upload_writes(
     started = time.monotonic()
     writer = threading.Thread(target=upload)
     writer.start()
-    # Kill once the upload created something new beside the partition (its staging area).
-    assert wait_for(lambda: set(cluster.client.list(parent)) - before, timeout_s=60)
+
+    # Kill once the upload's staging area exists beside the partition: it holds the day's lease
+    # and writes the files. (Not at the lease file: a DataNode killed while it serves the
+    # lease's own WebHDFS create leaves the lease unclosed for the HDFS soft limit, 60 s, and
+    # then held in the name of this process, which these in-process retries cannot take over;
+    # Airflow's retries are new processes, which take a dead process's lease over at once.)
+    def staging_started() -> bool:
+        new = set(cluster.client.list(parent)) - before
+        return any(name.startswith(STAGING_PREFIX) for name in new)
+
+    assert wait_for(staging_started, timeout_s=60)
     mid_write = writer.is_alive()
     cluster.kill(f"datanode{VICTIM_DATANODE}")
     try:
