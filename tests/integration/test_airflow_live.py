@@ -11,6 +11,7 @@ they exist. The last test runs ``airflow dags test`` against the Spark standalon
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 import subprocess
 import sys
@@ -51,7 +52,9 @@ DOWNSTREAM_OF_HEALTH = (
     "validate_outputs",
     "generate_report",
 )
-SPARK_MASTER_UI = "http://127.0.0.1:8081/json/"
+SPARK_MASTER_UI = (  # the master's JSON status, where stack/spark-standalone.sh serves it
+    f"http://127.0.0.1:{os.environ.get('SPARK_MASTER_WEBUI_PORT', '8081')}/json/"
+)
 
 
 # --- fixtures -----------------------------------------------------------------------------------
