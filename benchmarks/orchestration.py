@@ -168,6 +168,14 @@ def _total(values: Iterable[float | None]) -> float | None:
     return round(sum(known), 3) if known else None
 
 
+def idle_and_overlap(gap_s: float | None) -> tuple[float | None, float | None]:
+    """A run's start minus the end of the runs before it, as (idle seconds, overlap seconds):
+    a negative gap is an overlap (runs side by side), never a negative idle time."""
+    if gap_s is None:
+        return None, None
+    return max(gap_s, 0.0), max(-gap_s, 0.0)
+
+
 def backfill_timeline(
     created_at: dt.datetime, runs: Sequence[dict], days: Sequence[dt.date]
 ) -> dict:
@@ -180,7 +188,7 @@ def backfill_timeline(
     timeline, last_end = [], created_at
     for run in ordered:
         start, end = run.get("start_date"), run.get("end_date")
-        gap = _seconds(last_end, start)
+        idle, overlap = idle_and_overlap(_seconds(last_end, start))
         timeline.append(
             {
                 "day": dt.datetime.fromisoformat(run["logical_date"]).date().isoformat(),
@@ -191,8 +199,8 @@ def backfill_timeline(
                 "start_after_create_s": _seconds(created_at, start),
                 "end_after_create_s": _seconds(created_at, end),
                 "duration_s": _seconds(start, end),
-                "idle_before_s": None if gap is None else max(gap, 0.0),
-                "overlap_before_s": None if gap is None else max(-gap, 0.0),
+                "idle_before_s": idle,
+                "overlap_before_s": overlap,
             }
         )
         if end:

@@ -36,7 +36,7 @@ from pathlib import Path
 from benchmarks import machine
 from benchmarks.bench_stack import BENCH_DIR, generated_day, landing_root
 from benchmarks.markdown_block import replace_block
-from benchmarks.orchestration import backfill_timeline, seconds_per_task
+from benchmarks.orchestration import backfill_timeline, idle_and_overlap, seconds_per_task
 from stack.live_airflow import PROJECT_ROOT, LiveAirflow, running_airflow
 from stack.small_cluster import MAIN_RUNTIME_DIR, small_cluster
 
@@ -181,10 +181,11 @@ def render(results: dict) -> str:
     singles_by_day = {single["day"]: single for single in results["singles"]}
     for run in results["backfill"].get("runs", []):
         single = singles_by_day.get(run["day"], {})
+        idle, overlap = _idle_and_overlap(run)
         lines.append(
             f"| {run['day']} | {_cell(run.get('duration_s'))} "
             f"| {_cell(run.get('tasks', {}).get('spark_etl'))} "
-            f"| {_cell(_idle(run))} | {_cell(_overlap(run))} "
+            f"| {_cell(idle)} | {_cell(overlap)} "
             f"| {run['state']} "
             f"| {_cell(single.get('wall_s'))} |"
         )
@@ -193,18 +194,12 @@ def render(results: dict) -> str:
     return "\n".join(lines)
 
 
-def _idle(run: dict) -> float | None:
-    idle = run.get("idle_before_s")
-    return None if idle is None else max(idle, 0.0)
-
-
-def _overlap(run: dict) -> float | None:
-    """Seconds the run overlapped the runs before it; results written before the timeline had
-    this key kept the overlap as a negative idle time."""
+def _idle_and_overlap(run: dict) -> tuple[float | None, float | None]:
+    """The run's idle and overlap seconds; results written before the timeline had
+    ``overlap_before_s`` kept the signed gap in ``idle_before_s``."""
     if "overlap_before_s" in run:
-        return run["overlap_before_s"]
-    idle = run.get("idle_before_s")
-    return None if idle is None else max(-idle, 0.0)
+        return run.get("idle_before_s"), run["overlap_before_s"]
+    return idle_and_overlap(run.get("idle_before_s"))
 
 
 # --- Runs on the cluster ---------------------------------------------------------------------------

@@ -18,7 +18,7 @@ import time
 
 from benchmarks.bench_stack import BENCH_DIR, Stack
 from benchmarks.fixed_cost import sample_dags_test, sample_landing_root
-from benchmarks.results import TimedRun
+from benchmarks.results import TimedRun, to_json
 
 WORK = BENCH_DIR / "experiments" / "dags_test"
 
@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> None:
         runs.append(run)
         record = {"label": args.label, "repeat": repeat, "outside_tasks_s": outside_tasks_s(run)}
         with out.open("a", encoding="utf-8") as handle:
-            handle.write(json.dumps(record | run.__dict__) + "\n")
+            handle.write(json.dumps(record | to_json(run)) + "\n")
         print(
             f"{args.label} #{repeat}: wall {run.wall_s:.1f} s, cpu {run.cpu_s:.1f} s, "
             f"succeeded={run.succeeded}, load {run.load_before} -> {run.load_after}, "
