@@ -94,6 +94,9 @@ member_count() {  # member_count COUNT_FILE
   echo "$count"
 }
 
+# True when I is a member's number: 1..COUNT. Usage: is_member_index I COUNT
+is_member_index() { [[ "$1" =~ ^[1-9][0-9]*$ ]] && [ "$1" -le "$2" ]; }
+
 # True when members 1..COUNT all run. Usage: all_members_running BASE CLASS COUNT
 all_members_running() {
   local base="$1" class="$2" count="$3" i

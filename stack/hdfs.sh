@@ -62,7 +62,7 @@ DU_RESERVED="${HDFS_DATANODE_DU_RESERVED:-0}"
 # DataNode I's name (PID and log files), data folder and ports. DataNode 1 is the single-node
 # stack's DataNode, unchanged: name "datanode", folder hdfs/data, the HDFS_DATANODE_*_PORTs.
 datanode_name() { member_name datanode "$1"; }
-datanode_data_dir() { if [ "$1" = 1 ]; then echo "$HDFS_DIR/data"; else echo "$HDFS_DIR/data$1"; fi; }
+datanode_data_dir() { member_name "$HDFS_DIR/data" "$1"; }
 datanode_ports() {  # "DATA HTTP IPC"
   local offset=$((10 * ($1 - 1)))
   echo "$((HDFS_DATANODE_PORT + offset)) $((HDFS_DATANODE_HTTP_PORT + offset)) $((HDFS_DATANODE_IPC_PORT + offset))"
@@ -71,7 +71,7 @@ datanode_hold_file() { echo "$PID_DIR/$(datanode_name "$1").stopped-on-purpose";
 datanode_count() { member_count "$DATANODE_COUNT_FILE"; }
 replication_for() { if [ "$1" -ge 2 ]; then echo 2; else echo 1; fi; }
 require_datanode_index() {
-  [[ "$1" =~ ^[1-9][0-9]*$ ]] && [ "$1" -le "$(datanode_count)" ] \
+  is_member_index "$1" "$(datanode_count)" \
     || die "no DataNode $1: this HDFS has $(datanode_count) (stack/hdfs.sh start --datanodes N)."
 }
 

@@ -42,7 +42,7 @@ worker_name() { member_name worker "$1"; }
 worker_webui_port() { echo $((SPARK_WORKER_WEBUI_PORT + $1 - 1)); }
 worker_count() { member_count "$WORKER_COUNT_FILE"; }
 require_worker_index() {
-  [[ "$1" =~ ^[1-9][0-9]*$ ]] && [ "$1" -le "$(worker_count)" ] \
+  is_member_index "$1" "$(worker_count)" \
     || die "no worker $1: this cluster has $(worker_count) (stack/spark-standalone.sh start --workers N)."
 }
 

@@ -65,14 +65,15 @@ def _csv_field(column: str) -> Column:
 
 
 TIMESTAMP_SHAPE = re.sub("[A-Za-z]", "0", contract.TIMESTAMP_FORMAT)
-"""``contract.TIMESTAMP_FORMAT`` with every digit written as 0: ``0000-00-00 00:00:00``."""
+"""``contract.TIMESTAMP_FORMAT`` with every pattern letter written as 0: the shape of a timestamp
+whose digits are all 0, ``0000-00-00 00:00:00``."""
 _DIGITS = "0123456789"
 
 
 def parse_timestamp(text: Column) -> Column:
     """``text`` read as ``contract.TIMESTAMP_FORMAT``, NULL when it is not one or not a real
     date and time: the same reading as ``try_to_timestamp(text, TIMESTAMP_FORMAT)``
-    (tests/unit/test_transforms.py compares them on awkward spellings), about 1 CPU s per 2M
+    (tests/unit/test_validation_transform.py compares them on awkward spellings), about 1 CPU s per 2M
     rows cheaper. The exact shape is checked first (every digit mapped to 0 by one
     ``translate``: length, separators and digits in one pass, no regular expression), then
     Spark's own cast parser reads it; for this shape the cast's ISO reading is the format's.
