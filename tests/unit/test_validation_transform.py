@@ -280,7 +280,9 @@ def test_property_nothing_lost_and_each_bad_row_gets_its_reason(spark, day):
 
 
 @pytest.mark.parametrize("column", contract.RAW_COLUMNS)
-def test_raw_schema_is_all_strings_plus_the_corrupt_record(column):
+def test_raw_schema_is_all_strings_plus_the_corrupt_record(spark, column):
+    # StructType.fromDDL parses through the JVM: it needs a session, which only the tests
+    # before this one used to provide (alone, e.g. with -k, it failed).
     schema = transforms.raw_schema()
     assert schema[column].dataType.simpleString() == "string"
     assert schema.names[-1] == transforms.CORRUPT_RECORD
