@@ -164,17 +164,18 @@ def unreadable_file_error(error: Exception) -> storage.InputError | None:
 def measure(spark, raw, args: argparse.Namespace, job_plan: plan.JobPlan):
     """Validate the input and count: returns (summary, the events' aggregates, rejected rows).
 
-    One scan of the raw files and one shuffle (``transforms.validate``), whose result is cached
-    (unless the plan is a small day's); the rejected rows, the counts and the three summaries
-    every table is derived from (``transforms.aggregate``, cached too) are computed from it.
+    One scan of the raw files and one shuffle (``transforms.validate``), whose result is kept on
+    local disk (``plan.ROWS_STORAGE_LEVEL``; unless the plan is a small day's); the rejected rows,
+    the counts and the three summaries every table is derived from (``transforms.aggregate``,
+    kept in memory) are computed from it.
     """
     from pyspark import StorageLevel
 
-    def keep(frame):
-        return frame.persist(StorageLevel.MEMORY_AND_DISK) if job_plan.cache_summaries else frame
+    def keep(frame, level: str = plan.SUMMARIES_STORAGE_LEVEL):
+        return frame.persist(getattr(StorageLevel, level)) if job_plan.cache_summaries else frame
 
     partitions = int(spark.conf.get("spark.sql.shuffle.partitions"))
-    validated = keep(transforms.validate(raw, args.date, partitions))
+    validated = keep(transforms.validate(raw, args.date, partitions), plan.ROWS_STORAGE_LEVEL)
     try:
         reason_rows = [row.asDict() for row in transforms.row_counts(validated).collect()]
     except Exception as error:  # py4j / captured Spark errors: see whether a file is to blame

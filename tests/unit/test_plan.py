@@ -71,3 +71,13 @@ def test_a_negative_size_is_refused_by_name():
 def test_describe_names_the_plan():
     assert "small-day" in plan.choose(10).describe()
     assert "large-day" in plan.choose(plan.SMALL_DAY_MAX_BYTES + 1).describe()
+
+
+def test_storage_levels_are_pyspark_storage_levels():
+    """The job looks the plan's storage levels up by name on pyspark.StorageLevel."""
+    from pyspark import StorageLevel
+
+    rows = getattr(StorageLevel, plan.ROWS_STORAGE_LEVEL)
+    summaries = getattr(StorageLevel, plan.SUMMARIES_STORAGE_LEVEL)
+    assert rows.useDisk and not rows.useMemory  # the large cache stays out of the heap
+    assert summaries.useMemory
