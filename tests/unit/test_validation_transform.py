@@ -331,3 +331,34 @@ def test_timestamp_reading_is_the_formats_reading(spark):
     assert len(rows) == len(AWKWARD_TIMESTAMPS)
     assert [(r.text, r.ours) for r in rows] == [(r.text, r.format) for r in rows]
     assert sum(r.ours is not None for r in rows) >= 4  # the valid ones are read, not all NULL
+
+
+JIT_HUGE_METHOD_BYTES = 8000
+"""HotSpot compiles no method of more than 8000 bytes of bytecode (``DontCompileHugeMethods``,
+on by default): such a method runs interpreted, however hot."""
+
+
+def test_the_one_pass_code_stays_small_enough_to_be_compiled(spark):
+    """Spark generates one Java method for the reading and classifying of every row (the stage
+    before the merge's shuffle): at 7389 bytes of bytecode it sits just under the JIT's limit.
+    A blank-field check that avoided trim's copy grew it to 9664 bytes, and a 5M-row day then
+    took 25 % more CPU (docs/benchmarks-per-row.md, "Fifth pass"): a change to
+    classify_rows must keep this method compiled."""
+    import re
+
+    from spark_jobs import ecommerce_etl
+    from tests.unit.spark_frames import SAMPLE_CSV
+
+    raw = ecommerce_etl.read_raw(spark, [SAMPLE_CSV.resolve().as_uri()])
+    validated = transforms.validate(raw, dt.date(2026, 2, 14), partitions=2)
+    adaptive = spark.conf.get("spark.sql.adaptive.enabled")
+    spark.conf.set("spark.sql.adaptive.enabled", "false")  # plan the stages up front
+    try:
+        explained = spark._jvm.PythonSQLUtils.explainString(
+            validated._jdf.queryExecution(), "codegen"
+        )
+    finally:
+        spark.conf.set("spark.sql.adaptive.enabled", adaptive)
+    sizes = [int(size) for size in re.findall(r"maxMethodCodeSize:(\d+)", explained)]
+    assert sizes, explained[:2000]
+    assert max(sizes) < JIT_HUGE_METHOD_BYTES
