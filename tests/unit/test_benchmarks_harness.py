@@ -646,6 +646,14 @@ def test_big_day_adds_twenty_million_rows_to_the_sizes():
     assert cli.parse_args(["--sizes", "20000000", "--big-day"]).sizes == (20_000_000,)
 
 
+def test_orchestration_runs_on_the_largest_regular_size_not_the_big_day():
+    from benchmarks import cli
+
+    assert cli.parse_args(["--big-day"]).orchestration_rows == max(cli.DEFAULT_SIZES)
+    assert cli.parse_args(["--sizes", "100000,200000"]).orchestration_rows == 200_000
+    assert cli.parse_args(["--big-day", "--orchestration-rows", "7"]).orchestration_rows == 7
+
+
 def _conf_values(command: list[str]) -> dict[str, str]:
     return dict(command[i + 1].split("=", 1) for i, arg in enumerate(command) if arg == "--conf")
 
