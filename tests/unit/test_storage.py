@@ -47,3 +47,27 @@ def test_the_contract_header_passes_with_bom_crlf_or_quotes(line):
 )
 def test_header_problems_are_named(line, problem):
     assert problem in storage.header_problem(line)
+
+
+def test_the_jobs_hdfs_client_waits_like_the_datanodes_webhdfs_client():
+    """The close-wait of the HDFS client has two homes: stack/hadoop/conf/hdfs-site.xml (the
+    DataNodes' WebHDFS client: uploads, leases, reports) and settings.SPARK_JOB_CONF (the Spark
+    job's client, which reads no project hdfs-site.xml). They say the same."""
+    import xml.etree.ElementTree as ElementTree
+    from pathlib import Path
+
+    from include.ecommerce import settings
+
+    site = Path(__file__).resolve().parents[2] / "stack/hadoop/conf/hdfs-site.xml"
+    properties = {
+        prop.findtext("name"): prop.findtext("value")
+        for prop in ElementTree.parse(site).getroot().iter("property")
+    }
+    prefix = "dfs.client.block.write.locateFollowingBlock."
+    job = {
+        key.removeprefix("spark.hadoop."): value
+        for key, value in settings.SPARK_JOB_CONF.items()
+        if key.startswith(f"spark.hadoop.{prefix}")
+    }
+    assert len(job) == 2
+    assert {key: properties.get(key) for key in job} == job
