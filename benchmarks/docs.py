@@ -389,9 +389,12 @@ def _load_note(results: BenchResults) -> str:
         return ""
     text = f"- 1-minute load during the runs: {min(loads):.1f} to {max(loads):.1f} on {nproc} cores"
     if max(loads) > nproc:
+        # A Spark run on every core lifts the load above the core count by itself (its JIT and
+        # GC threads): above it alone, the load does not say that other work ran.
         text += (
-            ": **the machine was shared** with other work, so wall times are inflated; "
-            "trust CPU seconds and the profile's task CPU more than wall-time ratios"
+            ": above the core count, the runs' own JIT and GC threads included; if other work "
+            "ran too, wall times are inflated: CPU seconds and the profile's task CPU are less "
+            "sensitive to load than wall-time ratios"
         )
     return text
 

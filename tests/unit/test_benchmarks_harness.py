@@ -719,3 +719,16 @@ def test_the_fixed_cost_day_is_the_sample_day_re_dated(tmp_path, monkeypatch):
     assert copy == sample.replace("2026-02-14", "2030-02-14") and "2026-02-14" not in copy
     assert (folder / "_READY").exists()
     assert fixed_cost.sample_rows(root) == 15
+
+
+def test_a_load_above_the_core_count_is_not_called_other_work():
+    """A Spark run on every core lifts the load above the core count by itself: the note says
+    so instead of calling the machine shared."""
+    results = BenchResults.from_json(json.loads(RESULTS_V1.read_text()))
+    quiet = docs._load_note(results)
+    run = results.sizes[0].engines["ours"].runs[0]
+    run.load_after = (float(results.machine["nproc"]) + 1.4, *run.load_after[1:])
+    busy = docs._load_note(results)
+    assert "above the core count" not in quiet
+    assert "above the core count, the runs' own JIT and GC threads included" in busy
+    assert "shared" not in busy
