@@ -31,7 +31,7 @@ ROWS_STORAGE_LEVEL = "DISK_ONLY"
 disk, not in the heap. They are the one large cache (every event: about 570 MB at 5M rows,
 written once, read three times); in memory they filled the storage share of the 1 GiB driver,
 and the merge's hash aggregation beside them spilled (370 MB at 5M rows). On disk, read back
-through the OS's page cache, nothing spilled and a 5M-row day took 2.5 % less wall time
+through the OS's page cache, nothing spilled and a 5M-row day took about 2 % less wall and CPU time
 (docs/benchmarks-per-row.md, "Fifth pass")."""
 SUMMARIES_STORAGE_LEVEL = "MEMORY_AND_DISK"
 """Where a large day keeps its summaries (small: one row per session, user or cell)."""
