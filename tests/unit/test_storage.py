@@ -54,11 +54,11 @@ def test_the_jobs_hdfs_client_waits_like_the_datanodes_webhdfs_client():
     DataNodes' WebHDFS client: uploads, leases, reports) and settings.SPARK_JOB_CONF (the Spark
     job's client, which reads no project hdfs-site.xml). They say the same."""
     import xml.etree.ElementTree as ElementTree
-    from pathlib import Path
 
     from include.ecommerce import settings
+    from tests.unit.spark_frames import PROJECT_ROOT
 
-    site = Path(__file__).resolve().parents[2] / "stack/hadoop/conf/hdfs-site.xml"
+    site = PROJECT_ROOT / "stack/hadoop/conf/hdfs-site.xml"
     properties = {
         prop.findtext("name"): prop.findtext("value")
         for prop in ElementTree.parse(site).getroot().iter("property")

@@ -347,10 +347,10 @@ def test_the_one_pass_code_stays_small_enough_to_be_compiled(spark):
     import re
 
     from spark_jobs import ecommerce_etl
-    from tests.unit.spark_frames import SAMPLE_CSV
+    from tests.unit.spark_frames import SAMPLE_CSV, SAMPLE_DATE
 
     raw = ecommerce_etl.read_raw(spark, [SAMPLE_CSV.resolve().as_uri()])
-    validated = transforms.validate(raw, dt.date(2026, 2, 14), partitions=2)
+    validated = transforms.validate(raw, SAMPLE_DATE, partitions=2)
     adaptive = spark.conf.get("spark.sql.adaptive.enabled")
     spark.conf.set("spark.sql.adaptive.enabled", "false")  # plan the stages up front
     try:
