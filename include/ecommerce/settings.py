@@ -67,14 +67,19 @@ SPARK_JOB_PATH = PROJECT_ROOT / "spark_jobs" / "ecommerce_etl.py"
 SPARK_DRIVER_MEMORY = "1g"
 """Enough at 5M rows a day: nothing collects raw rows to the driver."""
 SPARK_JOB_CONF: dict[str, str] = {
-    "spark.driver.extraJavaOptions": "-XX:+UseSerialGC",
+    "spark.driver.extraJavaOptions": "-XX:+UseSerialGC -XX:CompileThresholdScaling=4",
     "spark.hadoop.dfs.client.block.write.locateFollowingBlock.initial.delay.ms": "50",
     "spark.hadoop.dfs.client.block.write.locateFollowingBlock.retries": "8",
 }
 """spark-submit ``--conf`` of the job (the benchmark passes the same). The serial collector
 suits a 1 GiB driver heap on a couple of cores, where G1's concurrent threads cost more than
 they save: measured 10 % less wall and CPU time at 2M rows in ``local[2]`` (docs/benchmarks.md).
-With a driver heap of several GiB, drop it.
+With a driver heap of several GiB, drop it. ``CompileThresholdScaling=4``: a method is compiled
+(C1, then C2) after four times as many calls as by default. The JIT compiled about 3,000 methods
+with C2 in a 5M-row run, 33 of its 78 CPU seconds; every query's generated code is new to it, and
+much of it runs too little to repay C2. Measured: 5M rows -6.6 % CPU (-1 s wall), the sample day
+-5 % CPU (wall unchanged); per-row code still reaches C2 (docs/benchmarks-per-row.md, "Sixth
+pass"). The benchmark gives these options to its baselines too.
 
 The HDFS client's wait when it closes a file before the DataNode has reported the last block to
 the NameNode: 50 ms at first instead of 400 ms (then doubling, 8 times instead of 5: as long in
