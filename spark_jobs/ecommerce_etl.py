@@ -102,7 +102,26 @@ def start_session(args: argparse.Namespace, job_plan: plan.JobPlan):  # -> Spark
         builder = builder.config(key, value)
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("WARN")
+    balance_input_splits(spark, job_plan)
     return spark
+
+
+SPLIT_SIZE_CONF = "spark.sql.files.maxPartitionBytes"
+
+
+def balance_input_splits(spark, job_plan: plan.JobPlan) -> int | None:
+    """Set the plan's input split size for this session's cores (``plan.split_bytes``), unless
+    spark-submit's ``--conf`` names one; returns the size set (None: Spark's own rule)."""
+    parallelism = spark.sparkContext.defaultParallelism
+    split = job_plan.input_split_bytes(parallelism)
+    if split is None or spark.sparkContext.getConf().contains(SPLIT_SIZE_CONF):
+        return None
+    spark.conf.set(SPLIT_SIZE_CONF, str(split))
+    log_line(
+        f"input: {job_plan.splittable_bytes / 1024**2:.1f} MiB of plain CSV read in splits of "
+        f"{split / 1024**2:.1f} MiB by {parallelism} cores"
+    )
+    return split
 
 
 def choose_plan(hadoop: storage.Hadoop, files: list[str], args: argparse.Namespace) -> plan.JobPlan:
@@ -116,6 +135,7 @@ def choose_plan(hadoop: storage.Hadoop, files: list[str], args: argparse.Namespa
         plan.sized_bytes(sizes),
         shuffle_partitions=int(requested) if requested else None,
         small_day_max_bytes=args.small_day_max_bytes,
+        splittable_bytes=plan.splittable_bytes(sizes),
     )
 
 

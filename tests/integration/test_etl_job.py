@@ -221,8 +221,8 @@ def read_all_tables(partition: Path) -> dict[str, list[dict]]:
 
 def test_the_large_day_plan_gives_the_small_day_plans_tables(sample_run, tmp_path):
     """spark_jobs/plan.py: the sample day runs the small-day plan (one shuffle partition, no
-    cache); forced into the large-day plan (eight partitions, cached summaries) it publishes the
-    same rows in every table, in the same order."""
+    cache); forced into the large-day plan (eight partitions, cached summaries, input splits set for
+    the cores) it publishes the same rows in every table, in the same order."""
     small_run, small = sample_run
     assert_succeeded(small_run)
     assert "plan: small-day" in small_run.stdout + small_run.stderr
@@ -233,6 +233,8 @@ def test_the_large_day_plan_gives_the_small_day_plans_tables(sample_run, tmp_pat
 
     assert_succeeded(run)
     assert "plan: large-day" in run.stdout + run.stderr
+    # plan.split_bytes: the 984-byte file read as two splits (local[2]), one per core
+    assert "read in splits of 0.0 MiB by 2 cores" in run.stdout + run.stderr
     assert read_all_tables(large) == read_all_tables(small)
 
 

@@ -81,3 +81,61 @@ def test_storage_levels_are_pyspark_storage_levels():
     summaries = getattr(StorageLevel, plan.SUMMARIES_STORAGE_LEVEL)
     assert rows.useDisk and not rows.useMemory  # the large cache stays out of the heap
     assert summaries.useMemory
+
+
+MIB = 1024**2
+
+
+@pytest.mark.parametrize(
+    ("splittable", "parallelism", "splits"),
+    [
+        (373_900_386, 2, 4),  # the 5M-row day: Spark's rule makes 3 (128, 128, 117 MB)
+        (1_495_740_026, 2, 12),  # the 20M-row day: 6 whole waves
+        (149_555_395, 2, 2),  # 2M rows: Spark's own rule is balanced already
+        (300 * MIB, 8, 8),  # more cores than 128 MB pieces: one wave
+        (1, 2, 1),
+    ],
+)
+def test_input_splits_come_in_whole_waves_of_at_most_the_largest_split(
+    splittable, parallelism, splits
+):
+    size = plan.split_bytes(splittable, parallelism)
+    assert size <= plan.MAX_SPLIT_BYTES
+    assert -(-splittable // size) == splits  # what Spark cuts a file of that size into
+
+
+def test_the_split_size_is_only_set_for_a_large_day():
+    large = plan.choose(plan.SMALL_DAY_MAX_BYTES * 30, splittable_bytes=400 * MIB)
+    assert large.input_split_bytes(2) == plan.split_bytes(400 * MIB, 2)
+    assert plan.choose(984, splittable_bytes=984).input_split_bytes(2) is None
+    with pytest.raises(ValueError, match="parallelism"):
+        plan.split_bytes(10, 0)
+
+
+def test_gzip_files_are_not_splittable():
+    assert plan.splittable_bytes([("a.csv", 1000), ("b.csv.gz", 500)]) == 1000
+
+
+def test_spark_reads_a_file_in_the_splits_the_plan_sets(spark, tmp_path):
+    """The job sets ``split_bytes`` as spark.sql.files.maxPartitionBytes: Spark then reads a file
+    in that many partitions (its packing adds an open cost per piece, which must not merge or
+    split them further)."""
+    from spark_jobs import ecommerce_etl
+
+    csv = tmp_path / "day.csv"
+    csv.write_text("".join(f"{i},{'x' * 40}\n" for i in range(20_000)))  # about 1 MB
+    size = csv.stat().st_size
+    day = plan.choose(size, small_day_max_bytes=0, splittable_bytes=size)
+    parallelism = spark.sparkContext.defaultParallelism
+    before = spark.conf.get(ecommerce_etl.SPLIT_SIZE_CONF)
+    try:
+        # A split cap of size / 5 at two cores: three waves, six splits.
+        split = plan.split_bytes(size, parallelism, max_split_bytes=size // 5)
+        spark.conf.set(ecommerce_etl.SPLIT_SIZE_CONF, str(split))
+        partitions = spark.read.csv(str(csv)).rdd.getNumPartitions()
+        assert partitions == -(-size // split) == 3 * parallelism
+        # And through the job's own function, with the real cap: one wave.
+        assert ecommerce_etl.balance_input_splits(spark, day) == plan.split_bytes(size, parallelism)
+        assert spark.read.csv(str(csv)).rdd.getNumPartitions() == parallelism
+    finally:
+        spark.conf.set(ecommerce_etl.SPLIT_SIZE_CONF, before)
