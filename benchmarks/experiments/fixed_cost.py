@@ -143,7 +143,8 @@ def main(argv: list[str] | None = None) -> int:
             if match := _PY4J.search(text):
                 record["py4j_calls"], record["py4j_s"] = int(match[1]), float(match[2])
             if stack and name != "trivial" and repeat == 0:
-                out.mkdir(parents=True, exist_ok=True)
+                # into a new folder: into an existing one, the client would nest the copy in it
+                out.parent.mkdir(parents=True, exist_ok=True)
                 client.download(
                     f"/tmp/bench/fixed_cost/{stamp}/{name}-{repeat}", str(out), overwrite=True
                 )
