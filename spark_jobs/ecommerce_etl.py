@@ -28,8 +28,9 @@ import datetime as dt
 import os
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 if not __package__:
@@ -185,7 +186,8 @@ def measure(spark, raw, args: argparse.Namespace, job_plan: plan.JobPlan):
     """Validate the input and count: returns (summary, the events' aggregates, rejected rows).
 
     One scan of the raw files and one shuffle (``transforms.validate``), whose result is kept on
-    local disk (``plan.ROWS_STORAGE_LEVEL``; unless the plan is a small day's); the rejected rows,
+    local disk (``plan.ROWS_STORAGE_LEVEL``; unless the plan is a small day's) by the query that
+    counts the rows per reason (``plan.ONE_PASS_CONF``); the rejected rows,
     the counts and the three summaries every table is derived from (``transforms.aggregate``,
     kept in memory) are computed from it.
     """
@@ -197,7 +199,8 @@ def measure(spark, raw, args: argparse.Namespace, job_plan: plan.JobPlan):
     partitions = int(spark.conf.get("spark.sql.shuffle.partitions"))
     validated = keep(transforms.validate(raw, args.date, partitions), plan.ROWS_STORAGE_LEVEL)
     try:
-        reason_rows = [row.asDict() for row in transforms.row_counts(validated).collect()]
+        with session_settings(spark, plan.ONE_PASS_CONF):
+            reason_rows = [row.asDict() for row in transforms.row_counts(validated).collect()]
     except Exception as error:  # py4j / captured Spark errors: see whether a file is to blame
         input_error = unreadable_file_error(error)
         if input_error is None:
@@ -221,6 +224,23 @@ def measure(spark, raw, args: argparse.Namespace, job_plan: plan.JobPlan):
     else:  # nothing to look for: an empty table instead of a scan of every row
         rejected = json_frame(spark, None, contract.REJECTED.ddl)
     return summary, aggregates, rejected
+
+
+@contextmanager
+def session_settings(spark, settings: Mapping[str, str]) -> Iterator[None]:
+    """The session's runtime ``settings`` for the queries run inside the block; each one's value
+    from before (or its absence) afterwards."""
+    before = {key: spark.conf.get(key, None) for key in settings}
+    for key, value in settings.items():
+        spark.conf.set(key, value)
+    try:
+        yield
+    finally:
+        for key, value in before.items():
+            if value is None:
+                spark.conf.unset(key)
+            else:
+                spark.conf.set(key, value)
 
 
 def collect_categories(cells) -> list[str]:

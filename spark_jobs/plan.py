@@ -42,6 +42,13 @@ MAX_SPLIT_BYTES = 128 * 1024**2
 """Spark's default ``spark.sql.files.maxPartitionBytes``: the largest split of an input file
 that one task reads."""
 
+ONE_PASS_CONF: Mapping[str, str] = {"spark.sql.adaptive.enabled": "false"}
+"""Session settings while the one pass runs (``ecommerce_etl.measure``; every other query keeps
+the plan's). Adaptive execution plans a cached frame as a query stage of its own: one stage builds
+the cache of validated rows on disk, and the next reads all of it back (571 MB at 5M rows) to
+count the rows per reason. Without it, the stage that builds the cache counts them too: 5M rows
+-3 % wall and CPU (docs/benchmarks-per-row.md, "Sixth pass")."""
+
 SESSION_CONF: Mapping[str, str] = {
     "spark.sql.session.timeZone": "UTC",
     "spark.ui.showConsoleProgress": "false",

@@ -139,3 +139,22 @@ def test_spark_reads_a_file_in_the_splits_the_plan_sets(spark, tmp_path):
         assert spark.read.csv(str(csv)).rdd.getNumPartitions() == parallelism
     finally:
         spark.conf.set(ecommerce_etl.SPLIT_SIZE_CONF, before)
+
+
+def test_session_settings_hold_inside_the_block_and_are_undone_after(spark):
+    from spark_jobs import ecommerce_etl
+
+    adaptive, partitions = "spark.sql.adaptive.enabled", "spark.sql.shuffle.partitions"
+    spark.conf.unset(adaptive)
+    before = spark.conf.get(partitions)
+    with ecommerce_etl.session_settings(spark, {**plan.ONE_PASS_CONF, partitions: "3"}):
+        assert spark.conf.get(adaptive) == plan.ONE_PASS_CONF[adaptive] == "false"
+        assert spark.conf.get(partitions) == "3"
+    assert spark.conf.get(adaptive, None) is None  # not set before: not set after
+    assert spark.conf.get(partitions) == before  # set before: its value again
+    with (
+        pytest.raises(RuntimeError, match="inside"),
+        ecommerce_etl.session_settings(spark, {partitions: "5"}),
+    ):
+        raise RuntimeError("inside")
+    assert spark.conf.get(partitions) == before
