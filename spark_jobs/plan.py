@@ -98,8 +98,11 @@ def split_bytes(
     Spark's own rule (bytes / parallelism, at most ``max_split_bytes``) is balanced up to
     ``max_split_bytes`` per core; beyond that it makes splits of exactly that size and one short
     remainder: a 5M-row day (374 MB) is three splits on two cores, and the third has a core to
-    itself while the other core has no task. Here it is four splits of 93.5 MB: 4 % less wall
-    time at 5M rows (docs/benchmarks-per-row.md, "Sixth pass").
+    itself while the other core has no task. Here it is four splits of 93.5 MB. Measured at 5M
+    rows (docs/benchmarks-per-row.md, "Sixth pass"): alone, wall medians 44.2 -> 43.2 s, inside
+    the runs' spread (CPU unchanged: the lone task's core is less idle than it looks, the JIT uses
+    it); with the JIT setting of ``settings.SPARK_JOB_CONF``, 44.2 -> 40.5 s against 43.2 for that
+    setting alone.
     """
     if parallelism < 1:
         raise ValueError(f"parallelism must be >= 1, got {parallelism}")
