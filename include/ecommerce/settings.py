@@ -75,9 +75,9 @@ SPARK_JOB_CONF: dict[str, str] = {
 suits a 1 GiB driver heap on a couple of cores, where G1's concurrent threads cost more than
 they save: measured 10 % less wall and CPU time at 2M rows in ``local[2]`` (docs/benchmarks.md).
 With a driver heap of several GiB, drop it. ``CompileThresholdScaling=4``: a method is compiled
-(C1, then C2) after four times as many calls as by default. The JIT compiled about 3,000 methods
-with C2 in a 5M-row run, 33 of its 78 CPU seconds; every query's generated code is new to it, and
-much of it runs too little to repay C2. Measured: 5M rows -6.6 % CPU (-1 s wall), the sample day
+(C1, then C2) after four times as many calls as by default. The JIT took 33 of a 5M-row run's 78
+CPU seconds (C2 26 s, for about 3,000 methods); every query's generated code is new to it, and
+much of it runs too little to repay a compile. Measured: 5M rows -6.6 % CPU (-1 s wall), the sample day
 -5 % CPU (wall unchanged); per-row code still reaches C2 (docs/benchmarks-per-row.md, "Sixth
 pass"). The benchmark gives these options to its baselines too.
 

@@ -89,7 +89,7 @@ MIB = 1024**2
 @pytest.mark.parametrize(
     ("splittable", "parallelism", "splits"),
     [
-        (373_900_386, 2, 4),  # the 5M-row day: Spark's rule makes 3 (128, 128, 117 MB)
+        (373_900_386, 2, 4),  # the 5M-row day: Spark's rule makes 3 (128, 128, 101 MiB)
         (1_495_740_026, 2, 12),  # the 20M-row day: 6 whole waves
         (149_555_395, 2, 2),  # 2M rows: Spark's own rule is balanced already
         (300 * MIB, 8, 8),  # more cores than 128 MB pieces: one wave
