@@ -127,18 +127,14 @@ def test_spark_reads_a_file_in_the_splits_the_plan_sets(spark, tmp_path):
     size = csv.stat().st_size
     day = plan.choose(size, small_day_max_bytes=0, splittable_bytes=size)
     parallelism = spark.sparkContext.defaultParallelism
-    before = spark.conf.get(ecommerce_etl.SPLIT_SIZE_CONF)
-    try:
-        # A split cap of size / 5 at two cores: three waves, six splits.
-        split = plan.split_bytes(size, parallelism, max_split_bytes=size // 5)
-        spark.conf.set(ecommerce_etl.SPLIT_SIZE_CONF, str(split))
+    # A split cap of size / 5 at two cores: three waves, six splits.
+    split = plan.split_bytes(size, parallelism, max_split_bytes=size // 5)
+    with ecommerce_etl.session_settings(spark, {ecommerce_etl.SPLIT_SIZE_CONF: str(split)}):
         partitions = spark.read.csv(str(csv)).rdd.getNumPartitions()
         assert partitions == -(-size // split) == 3 * parallelism
         # And through the job's own function, with the real cap: one wave.
         assert ecommerce_etl.balance_input_splits(spark, day) == plan.split_bytes(size, parallelism)
         assert spark.read.csv(str(csv)).rdd.getNumPartitions() == parallelism
-    finally:
-        spark.conf.set(ecommerce_etl.SPLIT_SIZE_CONF, before)
 
 
 def test_session_settings_hold_inside_the_block_and_are_undone_after(spark):

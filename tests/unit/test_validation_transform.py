@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from spark_jobs import contract, ecommerce_etl, quality, transforms
+from spark_jobs import contract, ecommerce_etl, plan, quality, transforms
 from tests.unit.spark_frames import (
     SOURCE_FILE,
     aggregates_of,
@@ -346,19 +346,15 @@ def test_the_one_pass_code_stays_small_enough_to_be_compiled(spark):
     classify_rows must keep this method compiled."""
     import re
 
-    from spark_jobs import ecommerce_etl
     from tests.unit.spark_frames import SAMPLE_CSV, SAMPLE_DATE
 
     raw = ecommerce_etl.read_raw(spark, [SAMPLE_CSV.resolve().as_uri()])
     validated = transforms.validate(raw, SAMPLE_DATE, partitions=2)
-    adaptive = spark.conf.get("spark.sql.adaptive.enabled")
-    spark.conf.set("spark.sql.adaptive.enabled", "false")  # plan the stages up front
-    try:
+    # As the job runs the pass: without adaptive execution, so the stages are planned up front.
+    with ecommerce_etl.session_settings(spark, plan.ONE_PASS_CONF):
         explained = spark._jvm.PythonSQLUtils.explainString(
             validated._jdf.queryExecution(), "codegen"
         )
-    finally:
-        spark.conf.set("spark.sql.adaptive.enabled", adaptive)
     sizes = [int(size) for size in re.findall(r"maxMethodCodeSize:(\d+)", explained)]
     assert sizes, explained[:2000]
     assert max(sizes) < JIT_HUGE_METHOD_BYTES
