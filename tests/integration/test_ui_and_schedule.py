@@ -146,6 +146,7 @@ def browser(airflow) -> Iterator[Any]:
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     driver.implicitly_wait(0)
     try:
+        UI(driver, airflow).log_in()
         yield driver
     finally:
         driver.quit()
@@ -188,14 +189,19 @@ class UI:
         return path
 
     def open(self, path: str) -> None:
+        """Open a page as the user logged in by the ``browser`` fixture."""
         self.driver.get(f"{self.airflow.api_url}{path}")
-        if "/auth/login" in self.driver.current_url:
-            self.log_in()
-            self.driver.get(f"{self.airflow.api_url}{path}")
 
     def log_in(self) -> None:
+        """Log in on the login page itself.
+
+        Not on the redirect from a page: the app sends a visitor without a session to the login
+        page from its script, after the page has loaded, so a check of the address right after
+        loading it can come too early (it did once in CI: the test then waited on the login page).
+        """
         from selenium.webdriver.common.keys import Keys
 
+        self.driver.get(f"{self.airflow.api_url}/auth/login")
         self.find("//input[@name='username']").send_keys("admin")
         self.find("//input[@name='password']").send_keys(self.airflow.admin_password() + Keys.ENTER)
         wait_until(lambda: "/auth/login" not in self.driver.current_url, UI_TIMEOUT_S, "log in")
