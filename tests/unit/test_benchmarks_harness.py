@@ -8,19 +8,25 @@ backfill's wall time and idle gaps come from its runs' records.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import json
+import os
+import signal
+import subprocess
+import sys
 from decimal import Decimal
 from pathlib import Path
 
+import psutil
 import pyarrow as pa
 import pytest
 
 from benchmarks import docs
 from benchmarks import orchestration as bench
 from benchmarks.compare import differences
-from benchmarks.measure import run_measured
+from benchmarks.measure import run_measured, shares_parent_memory, tree_rss
 from benchmarks.results import BenchResults, Orchestration, TimedRun, to_json
 from tests.unit.sample_day_tables import sample_day_tables
 
@@ -132,6 +138,44 @@ def test_measurement_of_a_process_tree(tmp_path):
     assert m.wall_s >= 0.6
     assert m.peak_rss_bytes >= 60 * 2**20  # the grandchild's memory counts
     assert m.cpu_s >= 0
+
+
+_PARENT_OF_A_CLONE_VM_CHILD = """
+import ctypes, signal, time
+memory = b"x" * (80 * 2**20)  # written: resident
+libc = ctypes.CDLL(None, use_errno=True)
+stack = ctypes.create_string_buffer(2**16)
+top = ctypes.c_void_p(ctypes.addressof(stack) + 2**16 - 64)
+libc.clone.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p]
+pause = ctypes.cast(libc.pause, ctypes.c_void_p).value
+print(libc.clone(pause, top, 0x100 | signal.SIGCHLD, None), flush=True)  # 0x100: CLONE_VM
+time.sleep(120)
+"""
+
+
+def test_a_child_in_its_parents_address_space_counts_once():
+    """As the JVM's child between posix_spawn and exec: it reports the parent's whole RSS."""
+    parent = subprocess.Popen(
+        [sys.executable, "-c", _PARENT_OF_A_CLONE_VM_CHILD], stdout=subprocess.PIPE, text=True
+    )
+    child_pid = None
+    try:
+        child_pid = int(parent.stdout.readline())
+        assert child_pid > 0
+        parent_process, child = psutil.Process(parent.pid), psutil.Process(child_pid)
+        assert child.ppid() == parent.pid
+        parent_rss = parent_process.memory_info().rss
+        assert parent_rss >= 80 * 2**20
+        assert child.memory_info().rss >= 80 * 2**20  # what a plain sum would count again
+        assert shares_parent_memory(child)
+        assert not shares_parent_memory(parent_process)  # a program of its own (fork + exec)
+        assert tree_rss(parent_process) < parent_rss + 20 * 2**20
+    finally:
+        if child_pid:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(child_pid, signal.SIGKILL)
+        parent.kill()
+        parent.wait()
 
 
 def _engine(median: float, failures: int = 0) -> dict:
