@@ -776,3 +776,37 @@ def test_a_load_above_the_core_count_is_not_called_other_work():
     assert "above the core count" not in quiet
     assert "above the core count, the runs' own JIT and GC threads included" in busy
     assert "shared" not in busy
+
+
+def test_the_jit_log_is_summed_per_compiler_and_origin():
+    from benchmarks.jit_log import by_origin, compilations
+
+    # Two compiler threads' logs as HotSpot writes them: a C1 task carries its level, a C2 task
+    # none; an on-stack replacement has a compile_kind; a task that never finished is left out.
+    log = """<compilation_log thread='1'>
+<task compile_id='1' method='java.lang.String hashCode ()I' bytes='60' count='1024' level='3' stamp='0.028'>
+<task_done success='1' nmsize='816' stamp='0.030'/>
+<task compile_id='7' compile_kind='osr' method='org.apache.spark.sql.catalyst.expressions.GeneratedClass$GeneratedIteratorForCodegenStage1 processNext ()V' bytes='900' osr_bci='41' level='3' stamp='1.000'>
+<task_done success='1' nmsize='4000' stamp='1.250'/>
+</compilation_log>
+<compilation_log thread='2'>
+<task compile_id='19' method='org.codehaus.janino.Parser parsePrimary ()Lorg/codehaus/janino/Java$Atom;' bytes='25' count='24385' stamp='2.000'>
+<task_done success='1' nmsize='9000' stamp='2.400'/>
+<task compile_id='20' method='java.io.ObjectOutputStream writeObject0 (Ljava/lang/Object;Z)V' bytes='25' stamp='3.000'>
+</compilation_log>
+""".splitlines()
+    found = compilations(log)
+
+    assert [(c.compiler, c.origin) for c in found] == [
+        ("C1", "JDK"),
+        ("C1", "Spark's generated code"),
+        ("C2", "Janino (compiles the generated code)"),
+    ]
+    totals = by_origin(found)
+    assert list(totals) == [  # largest first
+        ("C2", "Janino (compiles the generated code)"),
+        ("C1", "Spark's generated code"),
+        ("C1", "JDK"),
+    ]
+    assert totals[("C2", "Janino (compiles the generated code)")] == pytest.approx((0.4, 1))
+    assert totals[("C1", "JDK")] == pytest.approx((0.002, 1))
