@@ -19,6 +19,7 @@ from itertools import pairwise
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from include.ecommerce import charts
 from include.ecommerce.cells import format_value, is_number, percent, rate_percent
@@ -165,13 +166,21 @@ def funnel_section(funnel: pa.Table) -> list[dict[str, Any]]:
     )
 
 
+TOP_USERS_ORDER = (
+    ("total_spent", "descending"),
+    ("total_events", "descending"),
+    ("user_id", "ascending"),
+)
+"""The brief's order of the top users; user_id is unique, so the order is total."""
+
+
 def top_users_section(user_behavior: pa.Table, limit: int = TOP_USERS) -> list[dict[str, Any]]:
-    """By total_spent desc, then total_events desc, then user_id (the brief's order)."""
-    ranked = sorted(
-        _rows(user_behavior),
-        key=lambda row: (-row["total_spent"], -row["total_events"], row["user_id"]),
-    )
-    return ranked[:limit]
+    """By total_spent desc, then total_events desc, then user_id (the brief's order).
+
+    The table has a row per user of the day (629k at 5M rows): Arrow picks the top ``limit``
+    without turning the others into Python rows (that took 5 s per report at 5M rows)."""
+    top = pc.select_k_unstable(user_behavior, k=limit, sort_keys=TOP_USERS_ORDER)
+    return _rows(user_behavior.take(top).sort_by(TOP_USERS_ORDER))
 
 
 def _category_blocks(data: ReportData, rows: list[dict[str, Any]]) -> list[Block]:

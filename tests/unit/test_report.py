@@ -1,7 +1,15 @@
+import random
 from datetime import date
 from decimal import Decimal
 
-from include.ecommerce.report import format_table, format_value, render_text_report
+import pyarrow as pa
+
+from include.ecommerce.report import (
+    format_table,
+    format_value,
+    render_text_report,
+    top_users_section,
+)
 from tests.unit.sample_day_tables import sample_day_quality, sample_day_tables
 
 # The sample day's report, from the hand-counted tables (not the seed's printed sample, which
@@ -111,3 +119,39 @@ def test_quality_section_lists_only_the_reasons_that_occurred():
     assert "|3 (15.79% of rows read, limit 5.00%)|" in section
     assert " rejected: unknown_event_type|" in section and " rejected: invalid_price|" in section
     assert "missing_field" not in section
+
+
+def test_top_users_follow_the_briefs_order_through_ties():
+    # Many users, few distinct amounts and event counts: ties on total_spent, then on
+    # total_events, are the rule; the reference is the brief's order written as a Python sort.
+    rng = random.Random(17)
+    users = [
+        {
+            "user_id": user_id,
+            "total_events": rng.randint(1, 3),
+            "sessions": 1,
+            "total_spent": Decimal(rng.choice(["0.00", "9.99", "10.00", "1234.50"])),
+            "categories_viewed": ["books"],
+        }
+        for user_id in rng.sample(range(1, 10_000), 2_000)
+    ]
+    schema = pa.schema(
+        [
+            ("user_id", pa.int64()),
+            ("total_events", pa.int64()),
+            ("sessions", pa.int64()),
+            ("total_spent", pa.decimal128(20, 2)),
+            ("categories_viewed", pa.list_(pa.string())),
+        ]
+    )
+    expected = sorted(
+        users, key=lambda row: (-row["total_spent"], -row["total_events"], row["user_id"])
+    )
+
+    table = pa.Table.from_pylist(users, schema=schema)
+    assert top_users_section(table, limit=5) == expected[:5]
+    assert top_users_section(table, limit=50) == expected[:50]
+    assert top_users_section(table.slice(0, 3), limit=5) == sorted(
+        users[:3], key=lambda row: (-row["total_spent"], -row["total_events"], row["user_id"])
+    )
+    assert top_users_section(table.slice(0, 0)) == []
