@@ -20,3 +20,19 @@ def test_pyspark_version_matches_its_bundled_spark_core_jar():
     match = re.fullmatch(r"spark-core_2\.\d+-(.+)\.jar", core_jars[0].name)
     assert match, core_jars[0].name
     assert pyspark.__version__ == match.group(1)
+
+
+@pytest.mark.parametrize("package", ["airflow", "pyspark", "matplotlib"])
+def test_installed_packages_carry_their_bytecode(package):
+    # `make venv` installs with --compile-bytecode: every Airflow task, CLI call and Spark driver
+    # then imports from .pyc files instead of compiling the modules anew (where
+    # PYTHONDONTWRITEBYTECODE is set, as on the machines we test on, nothing else writes them).
+    import importlib
+    import importlib.util
+
+    module = importlib.import_module(package)
+    cached = Path(importlib.util.cache_from_source(module.__file__))
+    assert cached.is_file(), (
+        f"{package} has no bytecode ({cached} is missing): the venv was not made by `make venv`"
+        " with --compile-bytecode; run `rm .venv/.synced && make venv`"
+    )
