@@ -91,13 +91,16 @@ def by_origin(found: Iterable[Compilation]) -> dict[tuple[str, str], tuple[float
     return {key: (seconds, int(count)) for key, (seconds, count) in ordered}
 
 
-def report(found: list[Compilation]) -> str:
+def report(found: Iterable[Compilation]) -> str:
+    """A Markdown table: each (compiler, origin), then each compiler's total."""
     rows = ["| compiler | origin | seconds | compilations |", "|---|---|---|---|"]
-    for (compiler, origin), (seconds, count) in by_origin(found).items():
+    totals = by_origin(found)
+    for (compiler, origin), (seconds, count) in totals.items():
         rows.append(f"| {compiler} | {origin} | {seconds:.2f} | {count} |")
     for compiler in ("C1", "C2"):
-        mine = [c for c in found if c.compiler == compiler]
-        rows.append(f"| {compiler} | **all** | {sum(c.seconds for c in mine):.2f} | {len(mine)} |")
+        mine = [value for (of, _), value in totals.items() if of == compiler]
+        seconds, count = sum(s for s, _ in mine), sum(n for _, n in mine)
+        rows.append(f"| {compiler} | **all** | {seconds:.2f} | {count} |")
     return "\n".join(rows)
 
 

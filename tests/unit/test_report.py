@@ -10,7 +10,7 @@ from include.ecommerce.report import (
     render_text_report,
     top_users_section,
 )
-from tests.unit.sample_day_tables import sample_day_quality, sample_day_tables
+from tests.unit.sample_day_tables import USER_BEHAVIOR, sample_day_quality, sample_day_tables
 
 # The sample day's report, from the hand-counted tables (not the seed's printed sample, which
 # has wrong cells): electronics 6 events, hour 9 with 6 users, 7 views, user 104 before 105.
@@ -135,23 +135,14 @@ def test_top_users_follow_the_briefs_order_through_ties():
         }
         for user_id in rng.sample(range(1, 10_000), 2_000)
     ]
-    schema = pa.schema(
-        [
-            ("user_id", pa.int64()),
-            ("total_events", pa.int64()),
-            ("sessions", pa.int64()),
-            ("total_spent", pa.decimal128(20, 2)),
-            ("categories_viewed", pa.list_(pa.string())),
-        ]
-    )
-    expected = sorted(
-        users, key=lambda row: (-row["total_spent"], -row["total_events"], row["user_id"])
-    )
 
-    table = pa.Table.from_pylist(users, schema=schema)
+    def briefs_order(row):
+        return (-row["total_spent"], -row["total_events"], row["user_id"])
+
+    expected = sorted(users, key=briefs_order)
+
+    table = pa.Table.from_pylist(users, schema=USER_BEHAVIOR.schema)
     assert top_users_section(table, limit=5) == expected[:5]
     assert top_users_section(table, limit=50) == expected[:50]
-    assert top_users_section(table.slice(0, 3), limit=5) == sorted(
-        users[:3], key=lambda row: (-row["total_spent"], -row["total_events"], row["user_id"])
-    )
+    assert top_users_section(table.slice(0, 3), limit=5) == sorted(users[:3], key=briefs_order)
     assert top_users_section(table.slice(0, 0)) == []
