@@ -3,8 +3,8 @@
 Our job on the sample day (15 rows, ``include/data/landing/2026/02/14``) against a trivial PySpark
 job (``benchmarks/trivial_job.py``: session, one tiny Parquet write, stop), both with the DAG's
 master (``local[*]``), driver memory and ``--conf``, interleaved (trivial, ours, trivial, ...),
-``repeats`` times each; then the sample day's ``airflow dags test`` in a fresh AIRFLOW_HOME, with
-its seconds per task.
+``repeats`` times each; then the sample day's ``airflow dags test`` in a fresh AIRFLOW_HOME,
+``repeats`` times too (its figure is their median), with its seconds per task.
 
 The sample's rows are re-dated to ``FIXED_COST_DATE`` (2030-02-14, like the other bench days far
 from the days the tests and the demo use): the ``dags test`` writes the pipeline's partitions of
@@ -106,10 +106,14 @@ def bench_fixed_cost(
         log(f"fixed cost: ours/trivial = {result.ratio}")
         if with_dags_test:
             try:
-                result.dags_test = sample_dags_test(stack, root, logs)
+                for repeat in range(1, repeats + 1):
+                    result.dags_test_runs.append(
+                        sample_dags_test(stack, root, logs / f"dags-test-{repeat}")
+                    )
             except Exception as error:  # a finding: the Spark figures are still reported
                 result.error = f"dags test not measured: {type(error).__name__}: {error}"[-3000:]
                 log(f"fixed cost: {result.error}")
+            log(f"fixed cost: dags test median {result.dags_test_median_s} s")
     finally:
         client.delete(hdfs_folder, recursive=True)
     return result

@@ -552,19 +552,31 @@ def _engine_result(median: float, runs: int = 3, failures: int = 0, spill=None):
     return EngineResult.summarize(records, 15)
 
 
-def _fixed(ours: float, trivial: float, dags_test_s: float | None, succeeded: bool = True):
+def _fixed(
+    ours: float, trivial: float, dags_test_s: float | list[float] | None, succeeded: bool = True
+):
+    """A fixed-cost result; ``dags_test_s`` one run's wall seconds or each run's (the runs'
+    spark_etl task takes a tenth of their wall time)."""
     from benchmarks.results import FixedCost, ratio_of
 
     ours_result, trivial_result = _engine_result(ours), _engine_result(trivial)
+    walls = (
+        []
+        if dags_test_s is None
+        else [dags_test_s]
+        if isinstance(dags_test_s, float)
+        else dags_test_s
+    )
     return FixedCost(
         date="2030-02-14",
         rows=15,
         trivial=trivial_result,
         ours=ours_result,
         ratio=ratio_of(ours_result.median_s, trivial_result.median_s),
-        dags_test=None
-        if dags_test_s is None
-        else TimedRun(wall_s=dags_test_s, succeeded=succeeded, tasks={"spark_etl": 12.5}),
+        dags_test_runs=[
+            TimedRun(wall_s=wall, succeeded=succeeded, tasks={"spark_etl": wall / 10})
+            for wall in walls
+        ],
     )
 
 
@@ -582,15 +594,39 @@ def test_fixed_cost_targets_judge_the_ratio_and_the_dags_test():
     assert set(_verdicts(docs.fixed_cost_targets(None)).values()) == {None}
 
 
+def test_the_dags_test_target_is_judged_on_the_median_of_its_runs():
+    """One slow run of three does not miss the target; two do."""
+    one_slow = docs.fixed_cost_targets(_fixed(14.0, 10.0, [27.0, 31.0, 28.0]))[1]
+    assert one_slow.met is True
+    assert one_slow.measured.startswith("28.0 s (median of 3 runs: 27.0, 31.0, 28.0 s)")
+    assert "spark_etl 2.8 s" in one_slow.measured  # the tasks of the run nearest the median
+    two_slow = docs.fixed_cost_targets(_fixed(14.0, 10.0, [31.0, 27.0, 30.5]))[1]
+    assert two_slow.met is False and two_slow.measured.startswith("30.5 s")
+    assert docs.fixed_cost_targets(_fixed(14.0, 10.0, [29.0, 32.0]))[1].met is False  # 30.5
+
+
 def test_fixed_cost_is_rendered_with_its_ratio_and_the_tasks():
     results = _results(20, 55, 14, 4)
-    results.fixed_cost = _fixed(14.0, 10.0, 29.0)
+    results.fixed_cost = _fixed(14.0, 10.0, [29.0, 25.0, 33.0])
     text = docs.render_tables(results)
     assert "Ratio ours / trivial: **1.40x**." in text
-    assert "`airflow dags test ecommerce_daily 2030-02-14` of the same day: **29.0 s**" in text
-    assert "tasks: spark_etl 12.5 s" in text
+    assert (
+        "`airflow dags test ecommerce_daily 2030-02-14` of the same day: **29.0 s** (median of 3"
+        " runs: 29.0, 25.0, 33.0 s; all succeeded: True, retries: 0); tasks: spark_etl 2.9 s"
+        " (of the run nearest the median)." in text
+    )
     again = BenchResults.from_json(json.loads(json.dumps(to_json(results))))
     assert again.fixed_cost == results.fixed_cost
+
+
+def test_fixed_cost_of_a_results_file_from_before_the_repeats_reads_its_one_run():
+    results = _results(20, 55, 14, 4)
+    results.fixed_cost = _fixed(14.0, 10.0, 29.0)
+    old = to_json(results)
+    old["fixed_cost"]["dags_test"] = old["fixed_cost"].pop("dags_test_runs")[0]
+    again = BenchResults.from_json(json.loads(json.dumps(old))).fixed_cost
+    assert again.dags_test_median_s == 29.0 and again.dags_test == results.fixed_cost.dags_test
+    assert "**29.0 s** (one run; all succeeded: True" in docs.render_fixed_cost(again)
 
 
 def _with_sizes(seconds_by_rows: dict[int, float]) -> BenchResults:
