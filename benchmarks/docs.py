@@ -568,12 +568,12 @@ def render_fixed_cost(fixed: FixedCost | None) -> str:
     run, median = fixed.dags_test, fixed.dags_test_median_s
     if run is not None and median is not None:
         retries = sum(r.retries or 0 for r in fixed.dags_test_runs)
+        several = run.tasks and len(fixed.dags_test_runs) > 1
         text += (
             f"\n\n`airflow dags test ecommerce_daily {fixed.date}` of the same day: "
             f"**{median:.1f} s** ({_dags_test_runs_text(fixed)}; all succeeded: "
             f"{fixed.dags_tests_succeeded}, retries: {retries})"
-            f"{_task_text(run.tasks)}"
-            f"{' (of the run nearest the median)' if run.tasks and len(fixed.dags_test_runs) > 1 else ''}."
+            f"{_task_text(run.tasks)}{' (of the run nearest the median)' if several else ''}."
         )
     return text
 
