@@ -119,9 +119,12 @@ def event_log_conf(folder: Path | None) -> tuple[str, ...]:
 
 
 def render_from(path: Path) -> int:
-    """``--docs-from``: the docs' generated block from an existing results file."""
+    """``--docs-from``: the docs' generated block from an existing results file, its profiles
+    re-read and its targets judged again from its figures (both may have grown since the run;
+    the file itself is left as it was)."""
     results = BenchResults.from_json(json.loads(path.read_text()))
     refresh_profiles(results)
+    results.targets = docs.evaluate_targets(results)
     docs.write_docs(results, DOCS_PATH, path)
     log(f"rendered {DOCS_PATH} from {path}")
     return 0
