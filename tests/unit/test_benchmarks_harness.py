@@ -580,13 +580,7 @@ def _fixed(
     from benchmarks.results import FixedCost, ratio_of
 
     ours_result, trivial_result = _engine_result(ours), _engine_result(trivial)
-    walls = (
-        []
-        if dags_test_s is None
-        else [dags_test_s]
-        if isinstance(dags_test_s, float)
-        else dags_test_s
-    )
+    walls = [dags_test_s] if isinstance(dags_test_s, float) else dags_test_s or []
     return FixedCost(
         date="2030-02-14",
         rows=15,
