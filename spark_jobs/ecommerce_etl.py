@@ -185,19 +185,46 @@ def unreadable_file_error(error: Exception) -> storage.InputError | None:
 def measure(spark, raw, args: argparse.Namespace, job_plan: plan.JobPlan):
     """Validate the input and count: returns (summary, the events' aggregates, rejected rows).
 
-    One scan of the raw files and one shuffle (``transforms.validate``), whose result is kept on
-    local disk (``plan.ROWS_STORAGE_LEVEL``; unless the plan is a small day's) by the query that
-    counts the rows per reason (``plan.ONE_PASS_CONF``); the rejected rows,
-    the counts and the three summaries every table is derived from (``transforms.aggregate``,
-    kept in memory) are computed from it.
+    ``one_pass``, then the rejected rows, the counts and the three summaries every table is
+    derived from (``transforms.aggregate``, kept in memory unless the plan is a small day's).
     """
     from pyspark import StorageLevel
 
-    def keep(frame, level: str = plan.SUMMARIES_STORAGE_LEVEL):
-        return frame.persist(getattr(StorageLevel, level)) if job_plan.cache_summaries else frame
+    def keep(frame):
+        if not job_plan.cache_summaries:
+            return frame
+        return frame.persist(getattr(StorageLevel, plan.SUMMARIES_STORAGE_LEVEL))
+
+    validated, reason_rows = one_pass(spark, raw, args, job_plan)
+    events = transforms.clean_events(validated)
+    # The bit masks need the day's categories first: one more (small) query, worth it when the
+    # summaries are cached; a small day's uncached plan would scan its input again for it.
+    categories_of = collect_categories if job_plan.cache_summaries else None
+    aggregates = transforms.aggregate(events, keep, categories_of)
+    event_totals = event_checks(aggregates)
+    summary = quality.summarize(args.date, reason_rows, event_totals, args.max_reject_ratio)
+    if summary[contract.QUALITY_ROWS_REJECTED]:
+        rejected = transforms.rejected_rows(validated)
+    else:  # nothing to look for: an empty table instead of a scan of every row
+        rejected = json_frame(spark, None, contract.REJECTED.ddl)
+    return summary, aggregates, rejected
+
+
+def one_pass(spark, raw, args: argparse.Namespace, job_plan: plan.JobPlan):
+    """The one scan of the raw files and the one shuffle (``transforms.validate``): returns the
+    validated rows and the rows per reason (dicts of ``transforms.row_counts``).
+
+    The validated rows are kept on local disk (``plan.ROWS_STORAGE_LEVEL``, unless the plan is
+    a small day's) by the query that counts them (``plan.ONE_PASS_CONF``). Fails with an
+    ``InputError`` naming the file when a file cannot be read or holds bytes that are not UTF-8,
+    or when the files hold no data row.
+    """
+    from pyspark import StorageLevel
 
     partitions = int(spark.conf.get("spark.sql.shuffle.partitions"))
-    validated = keep(transforms.validate(raw, args.date, partitions), plan.ROWS_STORAGE_LEVEL)
+    validated = transforms.validate(raw, args.date, partitions)
+    if job_plan.cache_summaries:
+        validated = validated.persist(getattr(StorageLevel, plan.ROWS_STORAGE_LEVEL))
     try:
         with session_settings(spark, plan.ONE_PASS_CONF):
             reason_rows = [row.asDict() for row in transforms.row_counts(validated).collect()]
@@ -211,19 +238,7 @@ def measure(spark, raw, args: argparse.Namespace, job_plan: plan.JobPlan):
             raise storage.InputError(row[transforms.SOURCE_FILE], "bytes that are not UTF-8")
     if sum(row["rows"] for row in reason_rows) == 0:
         raise storage.InputError(args.input, "no data rows in the input files (only headers)")
-
-    events = transforms.clean_events(validated)
-    # The bit masks need the day's categories first: one more (small) query, worth it when the
-    # summaries are cached; a small day's uncached plan would scan its input again for it.
-    categories_of = collect_categories if job_plan.cache_summaries else None
-    aggregates = transforms.aggregate(events, keep, categories_of)
-    event_totals = event_checks(aggregates)
-    summary = quality.summarize(args.date, reason_rows, event_totals, args.max_reject_ratio)
-    if summary[contract.QUALITY_ROWS_REJECTED]:
-        rejected = transforms.rejected_rows(validated)
-    else:  # nothing to look for: an empty table instead of a scan of every row
-        rejected = json_frame(spark, None, contract.REJECTED.ddl)
-    return summary, aggregates, rejected
+    return validated, reason_rows
 
 
 @contextmanager
