@@ -29,6 +29,7 @@ SCRIPTS = {
     "naive": PROJECT_ROOT / "benchmarks" / "naive_job.py",
     "floor": PROJECT_ROOT / "benchmarks" / "floor_job.py",
     "trivial": PROJECT_ROOT / "benchmarks" / "trivial_job.py",
+    "stage": PROJECT_ROOT / "benchmarks" / "stage_job.py",
 }
 
 
