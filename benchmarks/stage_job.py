@@ -10,6 +10,10 @@ the pass, the summaries) up to ``--stop-after``, then stops the session:
   into the ``noop`` sink;
 - ``classify``: every row typed and given its reason (``transforms.classify_rows``) into the
   ``noop`` sink, no shuffle;
+- ``shuffle``: the classified rows shuffled by user as the job does (``repartition``) into the
+  ``noop`` sink;
+- ``merge``: identical rows merged after that shuffle (``transforms.validate``) into the
+  ``noop`` sink, nothing kept;
 - ``pass``: the job's one pass (``ecommerce_etl.one_pass``: classify, the shuffle by user, the
   merge of identical rows, kept on disk, the rows per reason);
 - ``summaries``: all of ``ecommerce_etl.measure`` (the pass, the day's categories, the sessions
@@ -27,9 +31,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from spark_jobs import ecommerce_etl, storage, transforms
+from spark_jobs import ecommerce_etl, plan, storage, transforms
 
-STAGES = ("read", "classify", "pass", "summaries")
+STAGES = ("read", "classify", "shuffle", "merge", "pass", "summaries")
 """In the job's order; each includes the ones before it."""
 
 
@@ -40,9 +44,18 @@ def run_stage(stage: str, argv: list[str]) -> None:
     job_plan = ecommerce_etl.choose_plan(hadoop, files, args)
     spark = ecommerce_etl.start_session(args, job_plan)
     raw = ecommerce_etl.read_raw(spark, files)
-    if stage in ("read", "classify"):
-        rows = raw if stage == "read" else transforms.classify_rows(raw, args.date)
-        rows.write.format("noop").mode("overwrite").save()
+    partitions = int(spark.conf.get("spark.sql.shuffle.partitions"))
+    to_noop = {
+        "read": lambda: raw,
+        "classify": lambda: transforms.classify_rows(raw, args.date),
+        "shuffle": lambda: transforms.classify_rows(raw, args.date).repartition(
+            partitions, "user_id"
+        ),
+        "merge": lambda: transforms.validate(raw, args.date, partitions),
+    }
+    if stage in to_noop:
+        with ecommerce_etl.session_settings(spark, plan.ONE_PASS_CONF):  # as the pass runs
+            to_noop[stage]().write.format("noop").mode("overwrite").save()
     elif stage == "pass":
         ecommerce_etl.one_pass(spark, raw, args, job_plan)
     else:

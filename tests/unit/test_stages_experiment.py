@@ -25,7 +25,16 @@ def test_the_table_gives_each_run_as_a_multiple_of_the_floor_and_its_increment()
 
 
 def test_the_runs_go_from_the_floor_through_every_stage_to_the_whole_job():
-    assert RUNS == ("floor", "read", "classify", "pass", "summaries", "whole job")
+    assert RUNS == (
+        "floor",
+        "read",
+        "classify",
+        "shuffle",
+        "merge",
+        "pass",
+        "summaries",
+        "whole job",
+    )
     floor = command("floor", "file:///day", "file:///out")
     assert floor[-3:] == [floor[-3], "--input", "file:///day"]
     assert floor[-3].endswith("benchmarks/floor_job.py")
