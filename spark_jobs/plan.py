@@ -4,9 +4,10 @@ Most days are small, and a small day's cost is nearly all fixed cost: the JVM an
 SparkContext starting, and for every query its planning, code generation and the set-up of its
 tasks. Below ``SMALL_DAY_MAX_BYTES`` of input the job takes the small-day plan: one shuffle
 partition (eight partitions of 15 rows are eight tasks per stage, each with its own set-up), no
-cache (building a cached relation of a few rows costs more than reading them again) and no
-adaptive query execution (its re-planning after every shuffle costs more than it can save). The
-tables do not depend on the plan (tests/unit/test_plan.py, the job's integration test): only how
+cache (building a cached relation of a few rows costs more than reading them again), no
+adaptive query execution (its re-planning after every shuffle costs more than it can save) and no
+generated code (``SMALL_DAY_CODEGEN_CONF``: compiling Java for every query costs more than
+interpreting a few rows). The tables do not depend on the plan (tests/unit/test_plan.py, the job's integration test): only how
 many tasks compute them and whether a summary is kept between queries. A large day's plain CSV
 is cut into whole waves of read tasks, one per core each (``split_bytes``), once the session
 knows its cores.
@@ -21,9 +22,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-SMALL_DAY_MAX_BYTES = 16 * 1024**2
+SMALL_DAY_MAX_BYTES = 1024**2
 """Input bytes (gzip files counted at ``GZIP_EXPANSION`` times their size) up to which a day is
-small: about 200k rows of the contract's CSV."""
+small: about 13k rows of the contract's CSV. The small-day plan reads its input again for every
+table, so it only pays below a few thousand rows; measured (docs/benchmarks-per-row.md, "Tenth
+pass", wall s, small-day plan against large-day plan): 15 rows 18.7 against 20.1, 5k rows even,
+20k rows 24.2 against 21.6, 200k rows 41.7 against 24.4 (the limit was 16 MiB, about 200k rows)."""
 GZIP_EXPANSION = 5
 """Roughly how much a gzip input file expands: only used to size the day for the plan."""
 DEFAULT_SHUFFLE_PARTITIONS = 8
@@ -48,6 +52,19 @@ the plan's). Adaptive execution plans a cached frame as a query stage of its own
 the cache of validated rows on disk, and the next reads all of it back (571 MB at 5M rows) to
 count the rows per reason. Without it, the stage that builds the cache counts them too: 5M rows
 -3 % wall and CPU (docs/benchmarks-per-row.md, "Sixth pass")."""
+
+SMALL_DAY_CODEGEN_CONF: Mapping[str, str] = {
+    "spark.sql.codegen.wholeStage": "false",
+    # Spark's own switch (internal, the one its test suite uses to run every query interpreted):
+    # without it, each operator's projections and orderings are still generated and compiled.
+    # An unknown setting is ignored, so a Spark without it only loses the gain.
+    "spark.sql.codegen.factoryMode": "NO_CODEGEN",
+}
+"""A small day's queries interpreted, none compiled: every query of the job is new to the JVM,
+and for a few rows Janino's compilation and the JIT's work on its classes cost more than the
+rows. The sample day as the DAG submits it (docs/benchmarks-per-row.md, "Tenth pass"): wall
+median 15.7 -> 12.2 s, CPU 25.1 -> 18.5 s, every table identical. A large day keeps the
+generated code: interpreted rows cost +22 % CPU at 5M rows ("Eighth pass")."""
 
 SESSION_CONF: Mapping[str, str] = {
     "spark.sql.session.timeZone": "UTC",
@@ -148,7 +165,7 @@ def choose(
             # Adaptive execution re-plans after each shuffle: for a few rows that planning is the
             # cost, and there is nothing to coalesce or rebalance (small day: -4 CPU s of 30).
             # A large day keeps Spark's default or spark-submit's --conf.
-            **({"spark.sql.adaptive.enabled": "false"} if small else {}),
+            **({"spark.sql.adaptive.enabled": "false", **SMALL_DAY_CODEGEN_CONF} if small else {}),
             # A large day's cache of validated rows (several queries read it) is built once and
             # read a few times in the same run: compressing its columns costs more CPU (the
             # statistics of every compression scheme, gathered per value) than reading the

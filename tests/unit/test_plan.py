@@ -3,6 +3,8 @@ builds the same tables as the large-day one."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from spark_jobs import plan
@@ -16,6 +18,8 @@ def test_a_small_day_gets_one_partition_and_no_cache():
     assert chosen.session_conf["spark.sql.shuffle.partitions"] == "1"
     assert chosen.session_conf["spark.sql.adaptive.enabled"] == "false"
     assert "spark.sql.inMemoryColumnarStorage.compressed" not in chosen.session_conf  # no cache
+    assert chosen.session_conf["spark.sql.codegen.wholeStage"] == "false"  # rows interpreted
+    assert chosen.session_conf["spark.sql.codegen.factoryMode"] == "NO_CODEGEN"
 
 
 def test_a_large_day_gets_the_default_partitions_and_the_cache():
@@ -24,6 +28,7 @@ def test_a_large_day_gets_the_default_partitions_and_the_cache():
     assert chosen.shuffle_partitions == plan.DEFAULT_SHUFFLE_PARTITIONS
     assert chosen.cache_summaries
     assert "spark.sql.adaptive.enabled" not in chosen.session_conf  # Spark's or --conf's
+    assert not set(plan.SMALL_DAY_CODEGEN_CONF) & set(chosen.session_conf)  # code generated
     # the cache of validated rows is built once, read a few times: not worth compressing
     assert chosen.session_conf["spark.sql.inMemoryColumnarStorage.compressed"] == "false"
     assert chosen.session_conf["spark.sql.shuffle.partitions"] == str(
@@ -154,3 +159,35 @@ def test_session_settings_hold_inside_the_block_and_are_undone_after(spark):
     ):
         raise RuntimeError("inside")
     assert spark.conf.get(partitions) == before
+
+
+def test_a_small_days_interpreted_queries_give_the_generated_codes_rows(spark):
+    """``plan.SMALL_DAY_CODEGEN_CONF`` runs every query interpreted: the hand-made cases of the
+    validation tests (every reason, and copies to merge) give the same validated rows and the
+    same rows of every table as with the generated code."""
+    from spark_jobs import contract, ecommerce_etl
+    from tests.unit.spark_frames import aggregates_of, rows_of, validated_frame
+    from tests.unit.test_validation_transform import CASES
+
+    rows = [row for row, _ in CASES] + [row for row, _ in CASES[:4]]
+
+    def outputs() -> tuple[dict[str, list], str]:
+        validated = validated_frame(spark, rows)
+        aggregates = aggregates_of(spark, rows)
+        tables = {
+            table.name: rows_of(table.load_builder()(aggregates), table.name)
+            for table in contract.BUILT_TABLES
+        }
+        validated_rows = sorted(map(repr, rows_of(validated)))
+        executed = validated._jdf.queryExecution().executedPlan().toString()
+        return {"validated": validated_rows, **tables}, executed
+
+    generated, generated_plan = outputs()
+    with ecommerce_etl.session_settings(spark, plan.SMALL_DAY_CODEGEN_CONF):
+        interpreted, interpreted_plan = outputs()
+    stage_codegen = re.compile(r"\*\(\d+\) ")  # an operator in a generated stage: *(2) ...
+    assert stage_codegen.search(generated_plan)
+    assert not stage_codegen.search(interpreted_plan)
+    assert interpreted == generated
+    assert len(generated["validated"]) == len(CASES)  # the four copies merged
+    assert generated["user_behavior"]  # the valid rows made it into the tables
