@@ -26,8 +26,9 @@ SMALL_DAY_MAX_BYTES = 1024**2
 """Input bytes (gzip files counted at ``GZIP_EXPANSION`` times their size) up to which a day is
 small: about 13k rows of the contract's CSV. The small-day plan reads its input again for every
 table, so it only pays below a few thousand rows; measured (docs/benchmarks-per-row.md, "Tenth
-pass", wall s, small-day plan against large-day plan): 15 rows 18.7 against 20.1, 5k rows even,
-20k rows 24.2 against 21.6, 200k rows 41.7 against 24.4 (the limit was 16 MiB, about 200k rows)."""
+pass", wall s, small-day plan against large-day plan): 15 rows 18.7 against 20.1, 5k rows 21.8
+against 22.9, 20k rows 24.2 against 21.6, 200k rows 41.7 against 24.4 (the limit was 16 MiB,
+about 200k rows)."""
 GZIP_EXPANSION = 5
 """Roughly how much a gzip input file expands: only used to size the day for the plan."""
 DEFAULT_SHUFFLE_PARTITIONS = 8
