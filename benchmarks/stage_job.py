@@ -10,7 +10,7 @@ the pass, the summaries) up to ``--stop-after``, then stops the session:
   into the ``noop`` sink;
 - ``classify``: every row typed and given its reason (``transforms.classify_rows``) into the
   ``noop`` sink, no shuffle;
-- ``shuffle``: the classified rows shuffled by user as the job does (``repartition``) into the
+- ``shuffle``: the classified rows shuffled by user as the job does (``transforms.by_user``) into the
   ``noop`` sink;
 - ``merge``: identical rows merged after that shuffle (``transforms.validate``) into the
   ``noop`` sink, nothing kept;
@@ -48,9 +48,7 @@ def run_stage(stage: str, argv: list[str]) -> None:
     to_noop = {
         "read": lambda: raw,
         "classify": lambda: transforms.classify_rows(raw, args.date),
-        "shuffle": lambda: transforms.classify_rows(raw, args.date).repartition(
-            partitions, "user_id"
-        ),
+        "shuffle": lambda: transforms.by_user(transforms.classify_rows(raw, args.date), partitions),
         "merge": lambda: transforms.validate(raw, args.date, partitions),
     }
     if stage in to_noop:

@@ -188,19 +188,14 @@ def measure(spark, raw, args: argparse.Namespace, job_plan: plan.JobPlan):
     ``one_pass``, then the rejected rows, the counts and the three summaries every table is
     derived from (``transforms.aggregate``, kept in memory unless the plan is a small day's).
     """
-    from pyspark import StorageLevel
-
-    def keep(frame):
-        if not job_plan.cache_summaries:
-            return frame
-        return frame.persist(getattr(StorageLevel, plan.SUMMARIES_STORAGE_LEVEL))
-
     validated, reason_rows = one_pass(spark, raw, args, job_plan)
     events = transforms.clean_events(validated)
     # The bit masks need the day's categories first: one more (small) query, worth it when the
     # summaries are cached; a small day's uncached plan would scan its input again for it.
     categories_of = collect_categories if job_plan.cache_summaries else None
-    aggregates = transforms.aggregate(events, keep, categories_of)
+    aggregates = transforms.aggregate(
+        events, lambda frame: kept(frame, job_plan, plan.SUMMARIES_STORAGE_LEVEL), categories_of
+    )
     event_totals = event_checks(aggregates)
     summary = quality.summarize(args.date, reason_rows, event_totals, args.max_reject_ratio)
     if summary[contract.QUALITY_ROWS_REJECTED]:
@@ -219,12 +214,10 @@ def one_pass(spark, raw, args: argparse.Namespace, job_plan: plan.JobPlan):
     ``InputError`` naming the file when a file cannot be read or holds bytes that are not UTF-8,
     or when the files hold no data row.
     """
-    from pyspark import StorageLevel
-
     partitions = int(spark.conf.get("spark.sql.shuffle.partitions"))
-    validated = transforms.validate(raw, args.date, partitions)
-    if job_plan.cache_summaries:
-        validated = validated.persist(getattr(StorageLevel, plan.ROWS_STORAGE_LEVEL))
+    validated = kept(
+        transforms.validate(raw, args.date, partitions), job_plan, plan.ROWS_STORAGE_LEVEL
+    )
     try:
         with session_settings(spark, plan.ONE_PASS_CONF):
             reason_rows = [row.asDict() for row in transforms.row_counts(validated).collect()]
@@ -239,6 +232,14 @@ def one_pass(spark, raw, args: argparse.Namespace, job_plan: plan.JobPlan):
     if sum(row["rows"] for row in reason_rows) == 0:
         raise storage.InputError(args.input, "no data rows in the input files (only headers)")
     return validated, reason_rows
+
+
+def kept(frame, job_plan: plan.JobPlan, level: str):  # -> DataFrame
+    """``frame`` persisted at ``level`` (a ``pyspark.StorageLevel`` name) when the plan caches
+    (a large day's), else ``frame`` itself."""
+    from pyspark import StorageLevel
+
+    return frame.persist(getattr(StorageLevel, level)) if job_plan.cache_summaries else frame
 
 
 @contextmanager

@@ -7,8 +7,9 @@ partition (eight partitions of 15 rows are eight tasks per stage, each with its 
 cache (building a cached relation of a few rows costs more than reading them again), no
 adaptive query execution (its re-planning after every shuffle costs more than it can save) and no
 generated code (``SMALL_DAY_CODEGEN_CONF``: compiling Java for every query costs more than
-interpreting a few rows). The tables do not depend on the plan (tests/unit/test_plan.py, the job's integration test): only how
-many tasks compute them and whether a summary is kept between queries. A large day's plain CSV
+interpreting a few rows). The tables do not depend on the plan (tests/unit/test_plan.py, the
+job's integration test): only how many tasks compute them, whether a summary is kept between
+queries and whether their code is generated or interpreted. A large day's plain CSV
 is cut into whole waves of read tasks, one per core each (``split_bytes``), once the session
 knows its cores.
 
@@ -48,7 +49,7 @@ MAX_SPLIT_BYTES = 128 * 1024**2
 that one task reads."""
 
 ONE_PASS_CONF: Mapping[str, str] = {"spark.sql.adaptive.enabled": "false"}
-"""Session settings while the one pass runs (``ecommerce_etl.measure``; every other query keeps
+"""Session settings while the one pass runs (``ecommerce_etl.one_pass``; every other query keeps
 the plan's). Adaptive execution plans a cached frame as a query stage of its own: one stage builds
 the cache of validated rows on disk, and the next reads all of it back (571 MB at 5M rows) to
 count the rows per reason. Without it, the stage that builds the cache counts them too: 5M rows
@@ -165,7 +166,8 @@ def choose(
             "spark.sql.shuffle.partitions": str(partitions),
             # Adaptive execution re-plans after each shuffle: for a few rows that planning is the
             # cost, and there is nothing to coalesce or rebalance (small day: -4 CPU s of 30).
-            # A large day keeps Spark's default or spark-submit's --conf.
+            # A large day keeps Spark's default or spark-submit's --conf. A small day's queries
+            # are interpreted too (SMALL_DAY_CODEGEN_CONF).
             **({"spark.sql.adaptive.enabled": "false", **SMALL_DAY_CODEGEN_CONF} if small else {}),
             # A large day's cache of validated rows (several queries read it) is built once and
             # read a few times in the same run: compressing its columns costs more CPU (the

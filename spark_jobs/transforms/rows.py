@@ -182,9 +182,14 @@ def deduplicate(classified: DataFrame, partitions: int | None = None) -> DataFra
     ``user_id``, which every later per-user and per-session aggregate then reuses (no shuffle).
     """
     if partitions is not None:
-        classified = classified.repartition(partitions, "user_id")
+        classified = by_user(classified, partitions)
     keys = (REASON, RAW_RECORD, SOURCE_FILE, MISSING_MASK, *EVENT_COLUMNS)
     return classified.groupBy(*keys).agg(F.count(F.lit(1)).alias(COPIES))
+
+
+def by_user(classified: DataFrame, partitions: int) -> DataFrame:
+    """``classified`` hash-partitioned by ``user_id`` into ``partitions``: the job's one shuffle."""
+    return classified.repartition(partitions, "user_id")
 
 
 def validate(raw: DataFrame, partition_date: dt.date, partitions: int | None = None) -> DataFrame:
